@@ -1,0 +1,7 @@
+// Logging set-up for the binary: spdlog to stderr; level from -v or AIMARA_LOG (debug, info,
+// warn, error, off). whisper.cpp's and ggml's own logs go through it at debug level.
+#pragma once
+
+namespace aimara::cli {
+void init_logging(bool verbose);
+}

@@ -1,0 +1,194 @@
+// `aimara transcribe FILE... -m MODEL -o DIR -f txt,json,srt,vtt`: the quick path.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "asr/model_catalog.h"
+#include "asr/whisper_engine.h"
+#include "cli/commands.h"
+#include "core/terminal.h"
+#include "output/writers.h"
+#include "pipeline/file_transcriber.h"
+
+namespace aimara::cli {
+
+namespace {
+
+struct TranscribeArgs {
+  std::vector<std::string> files;
+  std::string model = "base";
+  std::string out_dir = ".";
+  std::string formats = "txt";
+  std::string language = "auto";
+  std::string device = "auto";
+  std::string prompt;
+  int threads = 0;
+  int workers = 0;
+  int beam_size = 0;
+  int best_of = 5;
+  int max_len = 0;
+  double chunk_length_s = 30.0;
+  double max_duration_h = 12.0;
+  bool translate = false;
+  bool no_fallback = false;
+  bool word_timestamps = false;
+  bool tokens = false;
+  bool no_progress = false;
+  bool no_vad = false;
+  std::string vad_model;
+};
+
+int run_transcribe(const TranscribeArgs& a) {
+  auto formats = output::parse_formats(a.formats);
+  if (!formats) {
+    fmt::print(stderr, "aimara transcribe: {}\n", formats.error().to_string());
+    return 2;
+  }
+  auto device = asr::parse_device(a.device);
+  if (!device) {
+    fmt::print(stderr, "aimara transcribe: {}\n", device.error().to_string());
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(a.out_dir, ec);
+  if (ec || !std::filesystem::is_directory(a.out_dir)) {
+    fmt::print(stderr, "aimara transcribe: io_error: cannot create output folder '{}'\n", a.out_dir);
+    return 1;
+  }
+  auto model_path = asr::resolve_model(a.model);
+  if (!model_path) {
+    fmt::print(stderr, "aimara transcribe: {}\n", model_path.error().to_string());
+    return 1;
+  }
+  auto model = asr::WhisperModel::load({.model_path = *model_path, .device = *device});
+  if (!model) {
+    fmt::print(stderr, "aimara transcribe: {}\n", model.error().to_string());
+    return 1;
+  }
+
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto shape = asr::choose_pool_shape(cores, a.workers, a.threads);
+  // Never more workers than files x chunks can keep busy is not known up front; a single short
+  // file simply leaves the extra workers idle.
+  pipeline::FileTranscribeOptions o;
+  o.workers = shape.workers;
+  o.chunk_length_ms = static_cast<int64_t>(a.chunk_length_s * 1000.0);
+  if (!a.no_vad) {
+    // Cut at pauses when a VAD model is at hand: given, or downloaded into the models dir.
+    if (!a.vad_model.empty()) {
+      o.vad_model = a.vad_model;
+    } else if (auto found = asr::resolve_model("silero-v6.2.0")) {
+      o.vad_model = *found;
+    }
+  }
+  o.decode.max_duration_ms = static_cast<int64_t>(a.max_duration_h * 3600.0 * 1000.0);
+  o.asr.language = a.language;
+  o.asr.translate = a.translate;
+  o.asr.threads = shape.threads;
+  o.asr.beam_size = a.beam_size;
+  o.asr.best_of = a.best_of;
+  o.asr.no_fallback = a.no_fallback;
+  o.asr.initial_prompt = a.prompt;
+  o.asr.word_timestamps = a.word_timestamps;
+  o.asr.token_details = a.tokens;
+  o.asr.max_segment_length = a.max_len;
+  auto transcriber = pipeline::FileTranscriber::create(*model, o);
+  if (!transcriber) {
+    fmt::print(stderr, "aimara transcribe: {}\n", transcriber.error().to_string());
+    return transcriber.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
+
+  std::vector<std::filesystem::path> files(a.files.begin(), a.files.end());
+  ProgressBar bar("transcribing", !a.no_progress && stderr_is_tty());
+  const auto started = std::chrono::steady_clock::now();
+  const output::JsonOptions json_options{.tokens = a.tokens, .words = a.word_timestamps};
+  int failed = 0;
+
+  auto on_done = [&](const pipeline::FileOutcome& out) {
+    bar.finish();
+    if (!out.transcript) {
+      ++failed;
+      fmt::print(stderr, "FAIL {}: {}\n", out.path.string(), out.transcript.error().to_string());
+      return;
+    }
+    const auto& t = *out.transcript;
+    auto written = output::write_transcript(t, a.out_dir, out.path.stem().string(), *formats,
+                                            json_options);
+    if (!written) {
+      ++failed;
+      fmt::print(stderr, "FAIL {}: {}\n", out.path.string(), written.error().to_string());
+      return;
+    }
+    double audio_s = static_cast<double>(t.duration_ms) / 1000.0;
+    double rtf = audio_s > 0 ? out.wall_seconds / audio_s : 0.0;
+    fmt::print("ok   {}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
+               "language {}\n",
+               out.path.string(), human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
+               rtf > 0 ? 1.0 / rtf : 0.0, t.language);
+    std::fflush(stdout);
+  };
+  auto on_progress = [&](const pipeline::BatchProgress& p) {
+    double frac = p.audio_ms_known > 0 ? static_cast<double>(p.audio_ms_done) /
+                                             static_cast<double>(p.audio_ms_known)
+                                       : 0.0;
+    bar.update(frac, fmt::format("{}/{} files", p.files_done, p.files_total));
+  };
+  (*transcriber)->transcribe(files, on_done, on_progress);
+  bar.finish();
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fmt::print("{} of {} files transcribed in {:.1f}s ({} workers x {} threads, model {})\n",
+             files.size() - static_cast<size_t>(failed), files.size(), wall, shape.workers,
+             shape.threads, (*model)->name());
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Command add_transcribe_command(CLI::App& app) {
+  auto args = std::make_shared<TranscribeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "transcribe",
+      "Transcribe media files (any format FFmpeg reads) into txt, json, srt and vtt files.\n"
+      "The model is loaded once for all files; files and their chunks are transcribed in\n"
+      "parallel by workers sharing it. Writes DIR/<file stem>.<format> for each input.");
+  sub->add_option("files", args->files, "Media files to transcribe")->required();
+  sub->add_option("-m,--model", args->model,
+                  "Model file path, or a model name (`aimara models list`)")
+      ->capture_default_str();
+  sub->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
+  sub->add_option("-f,--formats", args->formats, "Output formats: txt,json,srt,vtt or all")
+      ->capture_default_str();
+  sub->add_option("-l,--language", args->language, "Spoken language: auto or a code (en, es, ...)")
+      ->capture_default_str();
+  sub->add_flag("--translate", args->translate, "Translate to English");
+  sub->add_option("-t,--threads", args->threads, "Threads per worker (default: chosen for this machine)")
+      ->check(CLI::Range(1, 256));
+  sub->add_option("-w,--workers", args->workers, "Parallel workers (default: chosen for this machine)")
+      ->check(CLI::Range(1, 64));
+  sub->add_option("--beam-size", args->beam_size, "Beam search width (0 or 1: greedy)")
+      ->check(CLI::Range(0, 16));
+  sub->add_option("--best-of", args->best_of, "Candidates when sampling with temperature")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  sub->add_flag("--no-fallback", args->no_fallback, "Turn temperature fallback off");
+  sub->add_option("--prompt", args->prompt, "Initial prompt (names, spelling hints)");
+  sub->add_flag("--word-timestamps", args->word_timestamps, "Words with times in the json output");
+  sub->add_flag("--tokens", args->tokens, "Tokens with probabilities in the json output");
+  sub->add_option("--max-len", args->max_len, "Maximum segment length in characters (0: none)")
+      ->check(CLI::Range(0, 10000));
+  sub->add_option("--vad-model", args->vad_model,
+                  "Silero VAD model: cut chunks at pauses (default: the downloaded silero model)");
+  sub->add_flag("--no-vad", args->no_vad, "Fixed-length chunks, no voice activity detection");
+  sub->add_option("--chunk-length", args->chunk_length_s, "Seconds of audio per fixed chunk")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  sub->add_option("--max-duration", args->max_duration_h, "Refuse media longer than this (hours)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--device", args->device, "auto, cpu or cuda")->capture_default_str();
+  sub->add_flag("--no-progress", args->no_progress, "No progress bar");
+  return Command{sub, [args] { return run_transcribe(*args); }};
+}
+
+}  // namespace aimara::cli

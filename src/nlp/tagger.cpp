@@ -1,0 +1,312 @@
+#include "nlp/tagger.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/fs.h"
+#include "core/paths.h"
+#include "nlp/features.h"
+#include "nlp/model_data.h"
+#include "nlp/model_file.h"
+#include "nlp/sequence_decoder.h"
+#include "nlp/tokenizer.h"
+
+namespace aimara::nlp {
+
+
+// Every feature key of every stage in one open-addressing table whose row holds the scores of
+// all stages side by side, so a feature is looked up once however many stages use it; a small
+// bit filter answers most lookups of features the model does not know without touching the table.
+struct NerModel::Compiled {
+  struct Slot {
+    uint64_t key = 0;  // 0: empty
+    uint32_t row = 0;
+  };
+  size_t labels = 0;
+  size_t stages = 0;
+  size_t mask = 0;
+  std::vector<Slot> slots;
+  std::vector<float> rows;  // stages * labels per row
+  size_t filter_mask = 0;
+  std::vector<uint64_t> filter;
+
+  static uint64_t filter_bit(uint64_t key) { return (key >> 32) ^ (key >> 13); }
+
+  const float* find(uint64_t key) const {
+    if (key == 0) key = 1;
+    const uint64_t bit = filter_bit(key) & filter_mask;
+    if ((filter[bit >> 6] & (uint64_t{1} << (bit & 63))) == 0) return nullptr;
+    for (size_t i = static_cast<size_t>(key) & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots[i];
+      if (s.key == key) return &rows[static_cast<size_t>(s.row) * stages * labels];
+      if (s.key == 0) return nullptr;
+    }
+  }
+
+  explicit Compiled(const ModelData& m) : labels(m.labels.size()), stages(m.stages.size()) {
+    size_t total = 0;
+    for (const ModelStage& st : m.stages) total += st.weights.size();
+    size_t cap = 16;
+    while (cap < total * 2) cap <<= 1;
+    slots.assign(cap, Slot{});
+    mask = cap - 1;
+    size_t bits = 1 << 16;
+    while (bits < total * 16) bits <<= 1;
+    filter.assign(bits / 64, 0);
+    filter_mask = bits - 1;
+    size_t count = 0;
+    for (size_t stage = 0; stage < stages; ++stage) {
+      m.stages[stage].weights.for_each([&](uint64_t key, const float* w) {
+        if (key == 0) key = 1;
+        size_t i = static_cast<size_t>(key) & mask;
+        while (slots[i].key != 0 && slots[i].key != key) i = (i + 1) & mask;
+        if (slots[i].key == 0) {
+          slots[i] = Slot{key, static_cast<uint32_t>(count++)};
+          rows.resize(count * stages * labels, 0.0f);
+          const uint64_t bit = filter_bit(key) & filter_mask;
+          filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+        }
+        float* row = &rows[static_cast<size_t>(slots[i].row) * stages * labels + stage * labels];
+        std::copy(w, w + labels, row);
+      });
+    }
+  }
+};
+
+namespace {
+
+// Per-thread buffers so that concurrent tagging never shares state and rarely allocates.
+struct DocumentScratch {
+  std::vector<SentenceFeatures> features;   // stage-1 features per sentence
+  std::vector<std::vector<const float*>> rows;  // their weight rows (nullptr: unknown feature)
+  std::vector<SentenceFeatures> stacked;    // stage-2 extra features per sentence
+  std::vector<std::vector<uint64_t>> word_keys;
+  std::vector<std::vector<int>> paths;      // final labels per sentence
+  std::vector<std::vector<float>> emissions;  // final-stage emissions per sentence
+  std::vector<float> delta;
+  std::vector<int> back;
+};
+
+DocumentScratch& scratch() {
+  thread_local DocumentScratch s;
+  return s;
+}
+
+// Tags sentences[0..n) as one document; results in s.paths / s.emissions.
+void decode_document(const ModelData& m, const NerModel::Compiled& c,
+                     const std::vector<std::vector<std::string_view>>& sentences,
+                     DocumentScratch& s) {
+  const size_t n = sentences.size();
+  const size_t L = m.labels.size();
+  s.features.resize(n);
+  s.rows.resize(n);
+  s.paths.resize(n);
+  s.emissions.resize(n);
+  const FeatureResources resources = m.resources();
+  for (size_t d = 0; d < n; ++d) {
+    const SentenceFeatures& f = s.features[d];
+    extract_features(sentences[d], resources, s.features[d]);
+    std::vector<const float*>& rows = s.rows[d];
+    rows.resize(f.keys.size());
+    for (size_t k = 0; k < f.keys.size(); ++k) rows[k] = c.find(f.keys[k]);
+    std::vector<float>& em = s.emissions[d];
+    em.assign(sentences[d].size() * L, 0.0f);
+    for (size_t i = 0; i < sentences[d].size(); ++i) {
+      float* e = &em[i * L];
+      for (uint32_t k = f.offsets[i]; k < f.offsets[i + 1]; ++k) {
+        if (const float* row = rows[k]) {
+          for (size_t l = 0; l < L; ++l) e[l] += row[l];
+        }
+      }
+    }
+    const ModelStage& st = m.stages[0];
+    viterbi(m.labels, em.data(), sentences[d].size(), st.transitions.data(), st.start.data(),
+            s.paths[d], s.delta, s.back);
+  }
+  if (m.stages.size() < 2) return;
+
+  s.word_keys.resize(n);
+  for (size_t d = 0; d < n; ++d) s.word_keys[d] = s.features[d].word_keys;
+  extract_stacked_features(m.labels, std::span(s.word_keys.data(), n),
+                           std::span(s.paths.data(), n), s.stacked);
+  const ModelStage& st = m.stages[1];
+  for (size_t d = 0; d < n; ++d) {
+    const SentenceFeatures& f = s.features[d];
+    const SentenceFeatures& g = s.stacked[d];
+    std::vector<float>& em = s.emissions[d];
+    std::fill(em.begin(), em.end(), 0.0f);
+    for (size_t i = 0; i < sentences[d].size(); ++i) {
+      float* e = &em[i * L];
+      for (uint32_t k = f.offsets[i]; k < f.offsets[i + 1]; ++k) {
+        if (const float* row = s.rows[d][k]) {
+          for (size_t l = 0; l < L; ++l) e[l] += row[L + l];
+        }
+      }
+      for (uint32_t k = g.offsets[i]; k < g.offsets[i + 1]; ++k) {
+        if (const float* row = c.find(g.keys[k])) {
+          for (size_t l = 0; l < L; ++l) e[l] += row[L + l];
+        }
+      }
+    }
+    viterbi(m.labels, em.data(), sentences[d].size(), st.transitions.data(), st.start.data(),
+            s.paths[d], s.delta, s.back);
+  }
+}
+
+}  // namespace
+
+NerModel::NerModel(std::unique_ptr<ModelData> data)
+    : data_(std::move(data)), compiled_(std::make_unique<Compiled>(*data_)) {}
+NerModel::~NerModel() = default;
+
+Result<std::unique_ptr<NerModel>> NerModel::load(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return make_error(ErrorCode::kModelMissing,
+                      fmt::format("no tagger model at '{}'", path.string()));
+  }
+  auto bytes = read_file(path);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto data = decode_model(*bytes);
+  if (!data) {
+    return make_error(data.error().code,
+                      fmt::format("'{}': {}", path.string(), data.error().message));
+  }
+  return std::make_unique<NerModel>(std::move(*data));
+}
+
+Result<void> NerModel::save(const std::filesystem::path& path) const {
+  return write_file_atomic(path, encode_model(*data_));
+}
+
+const std::string& NerModel::language() const { return data_->language; }
+
+std::vector<std::vector<std::string>> NerModel::tag_document(
+    const std::vector<std::vector<std::string>>& sentences) const {
+  DocumentScratch& s = scratch();
+  std::vector<std::vector<std::string>> out;
+  out.reserve(sentences.size());
+  std::vector<std::vector<std::string_view>> views;
+  for (size_t first = 0; first < sentences.size(); first += kDocumentSentences) {
+    const size_t last = std::min(sentences.size(), first + kDocumentSentences);
+    views.assign(last - first, {});
+    for (size_t d = first; d < last; ++d) {
+      views[d - first].assign(sentences[d].begin(), sentences[d].end());
+    }
+    decode_document(*data_, *compiled_, views, s);
+    for (size_t d = 0; d < views.size(); ++d) {
+      std::vector<std::string>& tags = out.emplace_back();
+      tags.reserve(s.paths[d].size());
+      for (int p : s.paths[d]) tags.push_back(data_->labels.name(static_cast<size_t>(p)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> NerModel::tag_tokens(const std::vector<std::string>& words) const {
+  if (words.empty()) return {};
+  return std::move(tag_document({words})[0]);
+}
+
+namespace {
+
+// Spans of one decoded sentence whose words are tokens[first ...].
+void collect_spans(const ModelData& m, std::string_view text, const std::vector<TextToken>& tokens,
+                   size_t first, const std::vector<int>& path, const std::vector<float>& emissions,
+                   std::vector<EntitySpan>& spans) {
+  const size_t n = path.size();
+  if (std::all_of(path.begin(), path.end(), [](int p) { return p == 0; })) return;
+  const ModelStage& st = m.stages.back();
+  const std::vector<float> confidence = path_confidence(
+      m.labels, emissions.data(), n, st.transitions.data(), st.start.data(), path, m.temperature);
+  for (size_t i = 0; i < n;) {
+    const auto label = static_cast<size_t>(path[i]);
+    if (label == 0) {
+      ++i;
+      continue;
+    }
+    const std::string_view type = m.labels.type(label);
+    size_t j = i + 1;
+    while (j < n && path[j] != 0 && !m.labels.is_begin(static_cast<size_t>(path[j]))) ++j;
+    EntitySpan span;
+    span.begin = tokens[first + i].begin;
+    span.end = tokens[first + j - 1].end;
+    if (span.end <= text.size() && span.begin <= span.end) {
+      span.text = std::string(text.substr(span.begin, span.end - span.begin));
+    } else {
+      for (size_t k = i; k < j; ++k) {  // tokens that do not come from `text`: their own bytes
+        if (k > i) span.text += ' ';
+        span.text += tokens[first + k].text;
+      }
+    }
+    span.type = std::string(type);
+    span.score = *std::min_element(confidence.begin() + static_cast<ptrdiff_t>(i),
+                                   confidence.begin() + static_cast<ptrdiff_t>(j));
+    spans.push_back(std::move(span));
+    i = j;
+  }
+}
+
+}  // namespace
+
+std::vector<EntitySpan> NerModel::tag_sentence(std::string_view text,
+                                               const std::vector<TextToken>& tokens, size_t first,
+                                               size_t last) const {
+  std::vector<EntitySpan> spans;
+  last = std::min(last, tokens.size());
+  if (first >= last) return spans;
+  DocumentScratch& s = scratch();
+  std::vector<std::vector<std::string_view>> views(1);
+  for (size_t i = first; i < last; ++i) views[0].emplace_back(tokens[i].text);
+  decode_document(*data_, *compiled_, views, s);
+  collect_spans(*data_, text, tokens, first, s.paths[0], s.emissions[0], spans);
+  return spans;
+}
+
+std::vector<EntitySpan> NerModel::tag(std::string_view text) const {
+  const std::vector<TextToken> tokens = tokenize(text);
+  const auto sentences = split_sentences(tokens);
+  std::vector<EntitySpan> spans;
+  DocumentScratch& s = scratch();
+  std::vector<std::vector<std::string_view>> views;
+  for (size_t first = 0; first < sentences.size(); first += kDocumentSentences) {
+    const size_t last = std::min(sentences.size(), first + kDocumentSentences);
+    views.assign(last - first, {});
+    for (size_t d = first; d < last; ++d) {
+      for (size_t i = sentences[d].first; i < sentences[d].second; ++i) {
+        views[d - first].emplace_back(tokens[i].text);
+      }
+    }
+    decode_document(*data_, *compiled_, views, s);
+    for (size_t d = first; d < last; ++d) {
+      collect_spans(*data_, text, tokens, sentences[d].first, s.paths[d - first],
+                    s.emissions[d - first], spans);
+    }
+  }
+  return spans;
+}
+
+Result<std::filesystem::path> find_shipped_model(std::string_view lang) {
+  if (lang.empty() || lang.size() > 16 ||
+      !std::all_of(lang.begin(), lang.end(),
+                   [](char c) { return (c >= 'a' && c <= 'z') || c == '-' || c == '_'; })) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("'{}' is not a language code (e.g. 'es', 'en')", lang));
+  }
+  const std::string name = fmt::format("ner-{}.bin", lang);
+  std::string searched;
+  for (const std::filesystem::path& dir : shipped_models_dirs()) {
+    std::error_code ec;
+    const std::filesystem::path p = dir / name;
+    if (std::filesystem::is_regular_file(p, ec)) return p;
+    if (!searched.empty()) searched += ", ";
+    searched += dir.string();
+  }
+  return make_error(ErrorCode::kModelMissing,
+                    fmt::format("no shipped tagger model {} (looked in: {}; set AIMARA_MODELS_DIR "
+                                "or pass --model)",
+                                name, searched.empty() ? "nowhere" : searched));
+}
+
+}  // namespace aimara::nlp

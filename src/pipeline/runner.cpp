@@ -1,0 +1,129 @@
+#include "pipeline/runner.h"
+
+#include <chrono>
+#include <thread>
+
+#include "media/platform.h"
+#include "pipeline/engine.h"
+#include "pipeline/run_summary.h"
+#include "store/store.h"
+
+namespace aimara::pipeline {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// One top-level job per input. The input itself is the job's identity (extractor "input"), so
+// running the same command again finds the same jobs, and resumes or skips them, instead of
+// adding new ones.
+Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOptions& o) {
+  std::vector<int64_t> ids;
+  for (const auto& input : o.inputs) {
+    store::NewJob nj;
+    std::error_code ec;
+    if (media::is_http_url(input)) {
+      nj.source = input;
+      auto link = media::detect_platform(input);
+      nj.kind = (link.kind == media::LinkKind::kPlaylist || link.kind == media::LinkKind::kChannel)
+                    ? jobs::JobKind::kPlaylist
+                    : jobs::JobKind::kMedia;
+      nj.media.platform = std::string(media::platform_name(link.platform));
+      nj.media.webpage_url = input;
+    } else if (fs::exists(input, ec)) {
+      nj.source = fs::absolute(input).lexically_normal().string();
+      nj.kind = fs::is_directory(input, ec) ? jobs::JobKind::kPlaylist : jobs::JobKind::kMedia;
+      nj.media.platform = "local";
+      nj.media.title = fs::path(nj.source).filename().string();
+    } else {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "'" + input + "' is neither an http(s) URL nor an existing file or folder");
+    }
+    nj.media.extractor = "input";
+    nj.media.video_id = nj.source;
+    nj.max_attempts = o.max_attempts;
+    auto e = store.enqueue(nj);
+    if (!e) return std::unexpected(e.error());
+    ids.push_back(e->id);
+  }
+  return ids;
+}
+
+// True when every job of this run (the inputs and everything they expanded to) is completed,
+// dead or cancelled.
+bool run_finished(store::Store& store, const std::vector<int64_t>& top_jobs) {
+  std::vector<int64_t> todo = top_jobs;
+  while (!todo.empty()) {
+    int64_t id = todo.back();
+    todo.pop_back();
+    auto job = store.get_job(id);
+    if (!job || !jobs::is_terminal(job->state)) return false;
+    if (job->kind == jobs::JobKind::kPlaylist) {
+      auto kids = store.children(id);
+      if (!kids) return false;
+      for (const auto& k : *kids) todo.push_back(k.id);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
+                               std::stop_token stop) {
+  if (options.inputs.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "nothing to do: give URLs, files or folders");
+  }
+  for (const auto& input : options.inputs) {
+    std::error_code ec;
+    if (!media::is_http_url(input) && !fs::exists(input, ec)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "'" + input + "' is neither an http(s) URL nor an existing file or folder");
+    }
+  }
+  const auto started = Clock::now();
+  store::StoreOptions so;
+  so.retry.max_attempts = std::max(1, options.max_attempts);
+  so.retry.base_delay_ms = options.retry_base_ms;
+  so.retry.max_delay_ms = std::max<int64_t>(options.retry_base_ms, 5 * 60'000);
+  auto opened = store::open_store(options.store_uri, so);
+  if (!opened) return std::unexpected(opened.error());
+  std::shared_ptr<store::Store> store = std::move(*opened);
+
+  RunOptions eo = options;
+  eo.fetchers = std::max(1, options.fetchers);
+  auto engine = Engine::create(eo, store, observer);
+  if (!engine) return std::unexpected(engine.error());
+  auto top = enqueue_inputs(*store, options);
+  if (!top) return std::unexpected(top.error());
+
+  (*engine)->start();
+  while (!run_finished(*store, *top) && !stop.stop_requested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  (*engine)->stop(!stop.stop_requested());
+
+  RunResult result;
+  result.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+  output::RunLayout layout{options.out_dir};
+  auto summary = build_run_summary(*store, *top, layout, options.formats, result.wall_s);
+  if (!summary) return std::unexpected(summary.error());
+  result.summary = std::move(summary->json);
+  result.videos = summary->videos;
+  result.completed = summary->completed;
+  result.failed = summary->failed;
+  result.segments = summary->segments;
+  result.audio_ms = summary->audio_ms;
+  result.files = std::move(summary->files);
+  if (auto w = write_run_summary(layout, result.summary); !w) {
+    observer.on_message("cannot write the run summary: " + w.error().to_string());
+  }
+  if (stop.stop_requested()) {
+    return make_error(ErrorCode::kCancelled,
+                      "interrupted; finished chunks are saved: run the same command to resume");
+  }
+  return result;
+}
+
+}  // namespace aimara::pipeline

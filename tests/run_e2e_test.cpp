@@ -1,0 +1,229 @@
+// `aimara run` end to end: the real binary, a real SQLite store, real media, the real VAD model and
+// a generated deterministic whisper model (real weights cannot exist here).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "core/process.h"
+#include "store/store.h"
+#include "support/aimara_cli.h"
+
+namespace aimara {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_aimara;
+using testing::shared_file;
+using testing::test_model;
+
+std::vector<std::string> run_args(const fs::path& dir, std::vector<std::string> inputs) {
+  std::vector<std::string> a = {"run"};
+  a.insert(a.end(), inputs.begin(), inputs.end());
+  std::vector<std::string> rest = {"-m", test_model().string(),
+                                   "--vad-model", shared_file("models/silero-v6.2.0-ggml.bin").string(),
+                                   "-o", (dir / "out").string(),
+                                   "--store", "sqlite:" + (dir / "aimara.db").string(),
+                                   "-l", "es", "--no-progress"};
+  a.insert(a.end(), rest.begin(), rest.end());
+  return a;
+}
+
+std::string read(const fs::path& p) {
+  auto r = read_file(p);
+  EXPECT_TRUE(r.has_value()) << p;
+  return r.value_or("");
+}
+
+TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
+  auto dir = TempDir::create("aimara-run-folder");
+  ASSERT_TRUE(dir.has_value());
+  fs::path in = dir->path() / "in";
+  fs::create_directories(in / "sub");
+  fs::copy_file(shared_file("media/jfk.wav"), in / "Kennedy speech.wav");
+  fs::copy_file(shared_file("media/pv_test_es.wav"), in / "sub" / "entrevista.wav");
+  ASSERT_TRUE(write_file_atomic(in / "notes.txt", "not media").has_value());
+
+  auto r = run_aimara(run_args(dir->path(), {in.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  fs::path out = dir->path() / "out";
+  for (const char* ext : {"txt", "json", "srt", "vtt"}) {
+    EXPECT_TRUE(fs::exists(out / "video_transcripts" / (std::string("Kennedy speech_transcript.") + ext)));
+    EXPECT_TRUE(fs::exists(out / "video_transcripts" / (std::string("entrevista_transcript.") + ext)));
+  }
+  // Building files are gone once a video finishes.
+  for (const auto& e : fs::directory_iterator(out / "transcripts")) {
+    EXPECT_EQ(e.path().string().find("_building"), std::string::npos) << e.path();
+  }
+  auto summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(summary["videos_total"], 2);
+  EXPECT_EQ(summary["videos_completed"], 2);
+  EXPECT_EQ(summary["videos_failed"], 0);
+  auto j = nlohmann::json::parse(read(out / "video_transcripts" / "Kennedy speech_transcript.json"));
+  EXPECT_NEAR(j["duration_ms"].get<double>(), 11000.0, 50.0);
+  for (const auto& s : j["segments"]) {
+    EXPECT_LE(s["end_ms"].get<int64_t>(), j["duration_ms"].get<int64_t>());
+  }
+  EXPECT_NE(r.out.find("run summary"), std::string::npos) << r.out;
+
+  // The same command again: everything is already done, nothing is redone or duplicated.
+  auto before = read(out / "video_transcripts" / "entrevista_transcript.json");
+  auto again = run_aimara(run_args(dir->path(), {in.string()}));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(read(out / "video_transcripts" / "entrevista_transcript.json"), before);
+  auto st = store::open_store("sqlite:" + (dir->path() / "aimara.db").string());
+  ASSERT_TRUE(st.has_value());
+  store::JobFilter f;
+  f.limit = 0;
+  auto jobs = (*st)->list_jobs(f);
+  ASSERT_TRUE(jobs.has_value());
+  EXPECT_EQ(jobs->size(), 3u);  // the folder and its two media files
+}
+
+TEST(RunE2E, MissingInputIsAUsageError) {
+  auto dir = TempDir::create("aimara-run-missing");
+  ASSERT_TRUE(dir.has_value());
+  auto r = run_aimara(run_args(dir->path(), {(dir->path() / "nope.mp4").string()}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("nope.mp4"), std::string::npos) << r.err;
+}
+
+TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
+  auto dir = TempDir::create("aimara-run-broken");
+  ASSERT_TRUE(dir.has_value());
+  fs::path in = dir->path() / "in";
+  fs::create_directories(in);
+  fs::copy_file(shared_file("media/jfk.wav"), in / "good.wav");
+  fs::copy_file(shared_file("media/libwebm_test_stereo_left_right.webm"), in / "video only.webm");
+  auto r = run_aimara(run_args(dir->path(), {in.string()}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  fs::path out = dir->path() / "out";
+  EXPECT_TRUE(fs::exists(out / "video_transcripts" / "good_transcript.txt"));
+  auto summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(summary["videos_completed"], 1);
+  EXPECT_EQ(summary["videos_failed"], 1);
+  bool found = false;
+  for (const auto& v : summary["videos"]) {
+    if (v.contains("error")) {
+      found = true;
+      EXPECT_NE(v["error"].get<std::string>().find("media_no_audio"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+// kill -9 in the middle, run the same command again: finished chunks are not redone, the final
+// files equal an uninterrupted run's, and nothing is duplicated.
+TEST(RunE2E, ResumesAfterKillNineWithIdenticalOutput) {
+  auto dir = TempDir::create("aimara-run-resume");
+  ASSERT_TRUE(dir.has_value());
+  // Three minutes of speech with pauses: several VAD chunks.
+  fs::path media = dir->path() / "long talk.wav";
+  {
+    auto es = shared_file("media/silero_es.wav").string();
+    auto r = run_process({"ffmpeg", "-nostdin", "-loglevel", "error", "-i", es, "-i", es, "-i", es,
+                          "-filter_complex", "[0:a][1:a][2:a]concat=n=3:v=0:a=1", "-ar", "16000",
+                          "-ac", "1", media.string()});
+    ASSERT_TRUE(r.has_value() && r->ok()) << (r ? r->err : r.error().to_string());
+  }
+  fs::path ref = dir->path() / "ref";
+  fs::path cut = dir->path() / "cut";
+  fs::create_directories(ref);
+  fs::create_directories(cut);
+  auto args_ref = run_args(ref, {media.string()});
+  args_ref.insert(args_ref.end(), {"--workers", "1"});
+  auto args_cut = run_args(cut, {media.string()});
+  args_cut.insert(args_cut.end(), {"--workers", "1"});
+
+  auto full = run_aimara(args_ref);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+
+  // Interrupted run: SIGKILL to its process group once at least one chunk is committed.
+  std::stop_source kill;
+  std::atomic<int> done_at_kill{-1};
+  std::jthread watcher([&](std::stop_token st) {
+    const std::string uri = "sqlite:" + (cut / "aimara.db").string();
+    while (!st.stop_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (!fs::exists(cut / "aimara.db")) continue;
+      auto s = store::open_store(uri);
+      if (!s) continue;
+      store::JobFilter f;
+      f.limit = 0;
+      auto jobs = (*s)->list_jobs(f);
+      if (!jobs) continue;
+      for (const auto& j : *jobs) {
+        auto done = (*s)->completed_chunks(j.id);
+        if (done && !done->empty()) {
+          done_at_kill = static_cast<int>(done->size());
+          kill.request_stop();
+          return;
+        }
+      }
+    }
+  });
+  std::vector<std::string> argv = {AIMARA_BINARY};
+  argv.insert(argv.end(), args_cut.begin(), args_cut.end());
+  ProcessOptions po;
+  po.stop = kill.get_token();
+  po.timeout = std::chrono::seconds(300);
+  auto killed = run_process(argv, po);
+  watcher.request_stop();
+  ASSERT_GE(done_at_kill.load(), 1) << "the run finished before any chunk was seen";
+
+  // Which chunks were done, and when, before the rerun.
+  std::map<int, int64_t> done_before;
+  int64_t job_id = 0;
+  {
+    auto s = store::open_store("sqlite:" + (cut / "aimara.db").string());
+    ASSERT_TRUE(s.has_value());
+    store::JobFilter f;
+    f.limit = 0;
+    auto jobs = (*s)->list_jobs(f);
+    ASSERT_TRUE(jobs.has_value());
+    ASSERT_EQ(jobs->size(), 1u);
+    job_id = jobs->front().id;
+    EXPECT_NE(jobs->front().state, jobs::JobState::kCompleted) << "killed too late to test resume";
+    auto chunks = (*s)->chunks(job_id);
+    ASSERT_TRUE(chunks.has_value());
+    for (const auto& c : *chunks) {
+      if (c.state == store::ChunkState::kDone) done_before[c.index] = c.done_at_ms.value_or(0);
+    }
+  }
+  ASSERT_FALSE(done_before.empty());
+
+  auto resumed = run_aimara(args_cut);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+
+  for (const char* ext : {"txt", "json", "srt", "vtt"}) {
+    std::string name = std::string("long talk_transcript.") + ext;
+    EXPECT_EQ(read(cut / "out" / "video_transcripts" / name),
+              read(ref / "out" / "video_transcripts" / name))
+        << name << " differs from the uninterrupted run";
+  }
+  auto s = store::open_store("sqlite:" + (cut / "aimara.db").string());
+  ASSERT_TRUE(s.has_value());
+  auto chunks = (*s)->chunks(job_id);
+  ASSERT_TRUE(chunks.has_value());
+  for (const auto& c : *chunks) {
+    EXPECT_EQ(c.state, store::ChunkState::kDone);
+    if (done_before.contains(c.index)) {
+      EXPECT_EQ(c.done_at_ms.value_or(-1), done_before[c.index]) << "chunk " << c.index << " was redone";
+    }
+  }
+  auto ref_store = store::open_store("sqlite:" + (ref / "aimara.db").string());
+  ASSERT_TRUE(ref_store.has_value());
+  auto segs_cut = (*s)->segments(job_id);
+  auto ref_jobs = (*ref_store)->list_jobs(store::JobFilter{.limit = 0});
+  ASSERT_TRUE(segs_cut.has_value() && ref_jobs.has_value());
+  auto segs_ref = (*ref_store)->segments(ref_jobs->front().id);
+  ASSERT_TRUE(segs_ref.has_value());
+  EXPECT_EQ(segs_cut->size(), segs_ref->size()) << "duplicated or missing segments";
+  EXPECT_FALSE(fs::exists(cut / "out" / "transcripts" / "long talk_transcript_building.txt"));
+}
+
+}  // namespace
+}  // namespace aimara

@@ -1,0 +1,112 @@
+// `aimara transcribe` end to end: the real binary, real media, a generated deterministic model.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "support/aimara_cli.h"
+
+namespace aimara {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_aimara;
+using testing::shared_file;
+using testing::test_model;
+
+TEST(TranscribeE2E, WritesFourValidFormatsForJfk) {
+  auto out = TempDir::create("aimara-e2e-transcribe");
+  ASSERT_TRUE(out.has_value());
+  auto media = shared_file("media/jfk.mp3");
+  auto r = run_aimara({"transcribe", media.string(), "-m", test_model().string(), "-o",
+                       out->path().string(), "-f", "txt,json,srt,vtt", "-l", "en"});
+  ASSERT_TRUE(r.ok()) << r.out << r.err;
+  EXPECT_NE(r.out.find("jfk.mp3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("realtime factor"), std::string::npos) << r.out;
+  for (const char* ext : {"txt", "json", "srt", "vtt"}) {
+    EXPECT_TRUE(fs::exists(out->path() / (std::string("jfk.") + ext))) << ext;
+  }
+  auto j = nlohmann::json::parse(*read_file(out->path() / "jfk.json"));
+  ASSERT_TRUE(j["duration_ms"].is_number_integer());
+  // ffmpeg -i jfk.mp3 -ac 1 -ar 16000 gives 11.05 s of samples (mp3 padding included).
+  EXPECT_NEAR(j["duration_ms"].get<double>(), 11000.0, 200.0);
+  EXPECT_EQ(j["language"], "en");
+  EXPECT_EQ(j["model"], "micro-seed1");
+  int64_t prev = -1;
+  for (const auto& s : j["segments"]) {
+    ASSERT_TRUE(s["start_ms"].is_number_integer());
+    ASSERT_TRUE(s["end_ms"].is_number_integer());
+    EXPECT_GE(s["start_ms"].get<int64_t>(), prev);
+    EXPECT_LE(s["start_ms"].get<int64_t>(), s["end_ms"].get<int64_t>());
+    EXPECT_LE(s["end_ms"].get<int64_t>(), j["duration_ms"].get<int64_t>());
+    prev = s["start_ms"].get<int64_t>();
+  }
+  std::string vtt = *read_file(out->path() / "jfk.vtt");
+  EXPECT_TRUE(vtt.starts_with("WEBVTT\n\n"));
+  std::string srt = *read_file(out->path() / "jfk.srt");
+  if (!j["segments"].empty()) EXPECT_TRUE(srt.starts_with("1\n00:00:")) << srt;
+}
+
+TEST(TranscribeE2E, SameInputSameOutputAcrossRunsAndWorkerCounts) {
+  auto a = TempDir::create("aimara-e2e-det-a");
+  auto b = TempDir::create("aimara-e2e-det-b");
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto media = shared_file("media/silero_es.wav");  // 60 s: two chunks
+  auto model = test_model().string();
+  auto r1 = run_aimara({"transcribe", media.string(), "-m", model, "-o", a->path().string(), "-f",
+                        "json", "-l", "es", "--workers", "1"});
+  auto r2 = run_aimara({"transcribe", media.string(), "-m", model, "-o", b->path().string(), "-f",
+                        "json", "-l", "es", "--workers", "2"});
+  ASSERT_TRUE(r1.ok()) << r1.err;
+  ASSERT_TRUE(r2.ok()) << r2.err;
+  auto j1 = nlohmann::json::parse(*read_file(a->path() / "silero_es.json"));
+  auto j2 = nlohmann::json::parse(*read_file(b->path() / "silero_es.json"));
+  EXPECT_EQ(j1["segments"], j2["segments"]);
+  EXPECT_NEAR(j1["duration_ms"].get<double>(), 60000.0, 50.0);
+}
+
+TEST(TranscribeE2E, BadFilesFailWithTheirCodeAndTheOthersAreStillDone) {
+  auto out = TempDir::create("aimara-e2e-bad");
+  ASSERT_TRUE(out.has_value());
+  auto text = out->path() / "notes.mp3";
+  ASSERT_TRUE(write_file_atomic(text, "this is a text file, not audio\n").has_value());
+  auto r = run_aimara({"transcribe", text.string(), shared_file("media/jfk.wav").string(),
+                       shared_file("media/libwebm_test_stereo_left_right.webm").string(),
+                       (out->path() / "missing.wav").string(), "-m", test_model().string(), "-o",
+                       out->path().string(), "-f", "txt", "-l", "en"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("media_invalid"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("media_no_audio"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("media_not_found"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(out->path() / "jfk.txt"));
+  EXPECT_FALSE(fs::exists(out->path() / "notes.txt"));
+}
+
+TEST(TranscribeE2E, UsageErrorsExitTwo) {
+  auto r = run_aimara({"transcribe", "x.wav", "-f", "docx", "-m", "whatever"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("docx"), std::string::npos);
+  auto r2 = run_aimara({"transcribe"});
+  EXPECT_EQ(r2.exit_code, 2);
+}
+
+TEST(TranscribeE2E, MissingModelSaysHowToGetOne) {
+  auto out = TempDir::create("aimara-e2e-nomodel");
+  ASSERT_TRUE(out.has_value());
+  auto r = run_aimara({"transcribe", shared_file("media/jfk.wav").string(), "-m",
+                       (out->path() / "nope.bin").string(), "-o", out->path().string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model_missing"), std::string::npos) << r.err;
+}
+
+TEST(TranscribeE2E, HelpExplainsTheFlags) {
+  auto r = run_aimara({"transcribe", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--model", "--formats", "--threads", "--language", "--beam-size",
+                           "--best-of", "--no-fallback"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace aimara
