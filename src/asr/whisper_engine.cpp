@@ -54,6 +54,10 @@ void log_to_spdlog(ggml_log_level level, const char* text, void* /*user*/) {
   }
 }
 
+// Diagnostics are kept to 4 decimals: below that whisper's values are numerical noise that can
+// differ between two computations of the same chunk, and a resumed run must write the same files.
+float round4(float v) { return std::round(v * 1e4f) / 1e4f; }
+
 bool file_readable(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return static_cast<bool>(in);
@@ -262,7 +266,7 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
     s.end_ms = to_ms(whisper_full_get_segment_t1_from_state(state_, i));
     if (s.end_ms < s.start_ms) s.end_ms = s.start_ms;
     s.text = whisper_full_get_segment_text_from_state(state_, i);
-    s.no_speech_prob = whisper_full_get_segment_no_speech_prob_from_state(state_, i);
+    s.no_speech_prob = round4(whisper_full_get_segment_no_speech_prob_from_state(state_, i));
     const int nt = whisper_full_n_tokens_from_state(state_, i);
     double logprob_sum = 0.0;
     int n_text = 0;
@@ -283,7 +287,7 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
         tokens.push_back(std::move(t));
       }
     }
-    s.avg_logprob = n_text > 0 ? static_cast<float>(logprob_sum / n_text) : 0.0f;
+    s.avg_logprob = n_text > 0 ? round4(static_cast<float>(logprob_sum / n_text)) : 0.0f;
     if (o.word_timestamps) s.words = words_from_tokens(tokens);
     if (o.token_details) s.tokens = std::move(tokens);
     out.push_back(std::move(s));

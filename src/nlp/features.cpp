@@ -5,6 +5,7 @@
 
 #include "nlp/entity_gazetteer.h"
 #include "nlp/text_case.h"
+#include "nlp/word_profiles.h"
 
 namespace aimara::nlp {
 
@@ -41,15 +42,15 @@ enum Template : uint64_t {
   kGazetteer,
   kGazetteerM1,
   kGazetteerP1,
-  kCluster,
-  kClusterM1,
-  kClusterP1,
+  kProfileCase,
+  kProfileFrequency,
+  kProfileM1,
   kLowerM1M2,
   kLowerP1P2,
   kLowerM3,
   kLowerP3,
   kLowerM1P1,
-  kWordLabelPrior,
+  kProfileP1,
   // stage 2
   kStackLabel,
   kStackLabelM1,
@@ -77,8 +78,7 @@ struct TokenAttrs {
   uint32_t length = 0;
   uint32_t flags = 0;
   uint32_t gazetteer = 0;
-  uint32_t cluster = 0;
-  bool has_cluster = false;
+  uint32_t profile = 0;  // word_profiles.h; 0: unknown word
 };
 
 uint32_t length_bucket(size_t chars) {
@@ -177,13 +177,10 @@ void extract_features(std::span<const std::string_view> words, const FeatureReso
     res.gazetteer->mark(out.word_keys, marks);
     for (size_t i = 0; i < n; ++i) attrs[i].gazetteer = marks[i];
   }
-  if (res.clusters != nullptr) {
+  if (res.word_profiles != nullptr) {
     for (size_t i = 0; i < n; ++i) {
-      auto it = res.clusters->find(attrs[i].lower);
-      if (it != res.clusters->end()) {
-        attrs[i].cluster = it->second;
-        attrs[i].has_cluster = true;
-      }
+      auto it = res.word_profiles->find(attrs[i].lower);
+      if (it != res.word_profiles->end()) attrs[i].profile = it->second;
     }
   }
 
@@ -205,18 +202,6 @@ void extract_features(std::span<const std::string_view> words, const FeatureReso
     if (i < 0 || i >= static_cast<ptrdiff_t>(n)) return 99;
     return attrs[static_cast<size_t>(i)].suffix[2];
   };
-  auto cluster_features = [&](uint64_t t, const TokenAttrs& a) {
-    if (!a.has_cluster) return;
-    const uint32_t depth = a.cluster & 31u;
-    const uint32_t path = a.cluster >> 5;
-    for (uint32_t p : {4u, 8u, 12u, 32u}) {
-      const uint32_t d = std::min(p, depth);
-      const uint32_t prefix = d == 0 ? 0 : (path >> (depth - d));
-      out.keys.push_back(f2(t, d, prefix));
-      if (d == depth) break;
-    }
-  };
-
   out.keys.reserve(n * 48);
   out.offsets.reserve(n + 1);
   for (size_t i = 0; i < n; ++i) {
@@ -275,10 +260,13 @@ void extract_features(std::span<const std::string_view> words, const FeatureReso
         out.keys.push_back(f1(kGazetteerP1, attrs[i + 1].gazetteer));
       }
     }
-    if (res.clusters != nullptr) {
-      cluster_features(kCluster, a);
-      if (i > 0) cluster_features(kClusterM1, attrs[i - 1]);
-      if (i + 1 < n) cluster_features(kClusterP1, attrs[i + 1]);
+    if (res.word_profiles != nullptr) {
+      const uint32_t casing = casing_bucket(a.profile);
+      out.keys.push_back(f2(kProfileCase, casing, a.wcase));
+      out.keys.push_back(f3(kProfileFrequency, casing, frequency_bucket(a.profile), a.wcase));
+      out.keys.push_back(f2(kProfileM1, i > 0 ? casing_bucket(attrs[i - 1].profile) : 99, casing));
+      out.keys.push_back(
+          f2(kProfileP1, i + 1 < n ? casing_bucket(attrs[i + 1].profile) : 99, casing));
     }
     out.offsets.push_back(static_cast<uint32_t>(out.keys.size()));
   }

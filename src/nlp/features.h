@@ -6,8 +6,9 @@
 // Stage 1 templates (kFeatureSetVersion names this exact set; a model file records it): the word, its
 // lowercased form, shape, casing class, length, prefixes and suffixes of 1-4 characters,
 // digit/hyphen/dot flags, first-in-sentence, the lowercased words and shapes at -2..+2, word
-// bigrams, shape trigrams, neighbour casing, gazetteer matches (entity_gazetteer.h) and word
-// clusters of the word and its neighbours, when the model has them.
+// bigrams, shape trigrams, neighbour casing, a bag of words at distance 3-5, gazetteer matches
+// (entity_gazetteer.h) and how the word and its neighbours are usually cased (word_profiles.h),
+// when the model has them.
 //
 // Stage 2 (stacked) templates look at a first tagging of a whole document (a few dozen
 // sentences): the first-stage labels at -2..+2, and non-local evidence: which types the same word
@@ -48,15 +49,15 @@ inline uint64_t hash_combine(uint64_t a, uint64_t b) {
 // FNV-1a over the bytes, then mixed.
 uint64_t hash_bytes(std::string_view s);
 
-// The key of a word for gazetteers and clusters: the hash of its lowercased form with digits
+// The key of a word for gazetteers and word profiles: the hash of its lowercased form with digits
 // replaced by 0 ("1.500" and "2.750" share a key).
 uint64_t word_key(std::string_view word);
 
 // What a model adds to the templates beyond the words themselves.
 struct FeatureResources {
   const EntityGazetteer* gazetteer = nullptr;
-  // word_key -> cluster path (bits from the root, the top bit count in the low 5 bits); optional
-  const std::unordered_map<uint64_t, uint32_t>* clusters = nullptr;
+  // word_key -> casing/frequency profile (word_profiles.h); optional
+  const std::unordered_map<uint64_t, uint32_t>* word_profiles = nullptr;
 };
 
 // Features of one sentence: token i's keys are keys[offsets[i] .. offsets[i+1]).

@@ -1,7 +1,7 @@
 // What a trained tagger is made of: its label set, one or two stages of weights (each an
 // open-addressing table from feature key to one score per label, plus label transition scores;
 // the second stage re-tags a document using the first stage's labels, features.h), the gazetteer
-// and word clusters it uses as features, and a note on how it was trained. NerModel (tagger.h) wraps one; the
+// and word casing profiles it uses as features, and a note on how it was trained. NerModel (tagger.h) wraps one; the
 // trainer (trainer.h) builds one; model_file.h reads and writes it.
 //
 // Thread-safety: immutable once built; const members are safe from many threads.
@@ -83,12 +83,12 @@ struct ModelData {
   float temperature = 1.0f;           // softmax temperature for span confidence (last stage)
   std::vector<ModelStage> stages;     // 1 or 2
   EntityGazetteer gazetteer;
-  std::unordered_map<uint64_t, uint32_t> clusters;  // word_key -> cluster path (features.h)
+  std::unordered_map<uint64_t, uint32_t> word_profiles;  // word_key -> profile (word_profiles.h)
   std::string description;            // how it was trained, free text
 
   FeatureResources resources() const {
     return FeatureResources{gazetteer.empty() ? nullptr : &gazetteer,
-                            clusters.empty() ? nullptr : &clusters};
+                            word_profiles.empty() ? nullptr : &word_profiles};
   }
 };
 

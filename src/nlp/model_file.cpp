@@ -204,14 +204,15 @@ std::string encode_model(const ModelData& m, const ModelEncodeOptions& options) 
     w.u8(types);
   }
 
-  std::vector<std::pair<uint64_t, uint32_t>> clusters(m.clusters.begin(), m.clusters.end());
-  std::sort(clusters.begin(), clusters.end());
-  w.varint(clusters.size());
+  std::vector<std::pair<uint64_t, uint32_t>> profiles(m.word_profiles.begin(),
+                                                      m.word_profiles.end());
+  std::sort(profiles.begin(), profiles.end());
+  w.varint(profiles.size());
   prev = 0;
-  for (const auto& [key, path] : clusters) {
+  for (const auto& [key, profile] : profiles) {
     w.varint(key - prev);
     prev = key;
-    w.varint(path);
+    w.varint(profile);
   }
 
   const std::string digest = sha256_hex(w.out());
@@ -273,13 +274,13 @@ Result<std::unique_ptr<ModelData>> decode_model(std::string_view bytes) {
     m->gazetteer.insert_entry(key, in.u8());
   }
 
-  const uint64_t clusters = in.varint();
-  if (!in.plausible(clusters, 2)) return invalid("bad cluster count");
-  m->clusters.reserve(clusters);
+  const uint64_t profiles = in.varint();
+  if (!in.plausible(profiles, 2)) return invalid("bad word profile count");
+  m->word_profiles.reserve(profiles);
   key = 0;
-  for (uint64_t i = 0; i < clusters && in.ok(); ++i) {
+  for (uint64_t i = 0; i < profiles && in.ok(); ++i) {
     key += in.varint();
-    m->clusters.emplace(key, static_cast<uint32_t>(in.varint()));
+    m->word_profiles.emplace(key, static_cast<uint32_t>(in.varint()));
   }
   if (!in.ok()) return invalid("truncated");
   if (in.left() != 0) return invalid("trailing bytes");

@@ -6,7 +6,7 @@
 //     L*L f32 transitions, L f32 start scores, f32 weight scale, varint rows, per row in key
 //     order: varint key delta, u16 label mask, one i16 per set bit (weight = i16 * scale)
 //   varint gazetteer entries; per entry in key order: varint key delta, u8 type mask
-//   varint clusters; per entry in key order: varint key delta, varint cluster path
+//   varint word profiles; per entry in key order: varint key delta, varint profile
 //   64 hex chars: SHA-256 of everything before them
 //   (str = u32 length + bytes)
 //

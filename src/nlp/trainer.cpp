@@ -16,6 +16,7 @@
 #include "nlp/sequence_decoder.h"
 #include "nlp/text_case.h"
 #include "nlp/types.h"
+#include "nlp/word_profiles.h"
 
 namespace aimara::nlp {
 
@@ -221,42 +222,10 @@ class Perceptron {
  private:
   bool update(const IndexedCorpus& c, uint32_t t0, size_t len) {
     bool differs = false;
-    float step = 1.0f;
-    if (pa_c_ > 0) {
-      // passive-aggressive (PA-I): the smallest step that makes the gold path win by a margin of
-      // sqrt(errors), capped at pa_c_
-      double gold = 0, pred = 0, norm = 0;
-      size_t errors = 0;
-      for (size_t i = 0; i < len; ++i) {
-        const size_t g = c.gold[t0 + i];
-        const auto p = static_cast<size_t>(path_[i]);
-        gold += em_[i * L_ + g];
-        pred += em_[i * L_ + p];
-        if (i == 0) {
-          gold += start_w_[g];
-          pred += start_w_[p];
-          if (g != p) norm += 2;
-        } else {
-          const size_t gp = c.gold[t0 + i - 1];
-          const auto pp = static_cast<size_t>(path_[i - 1]);
-          gold += trans_w_[gp * L_ + g];
-          pred += trans_w_[pp * L_ + p];
-          if (g != p || gp != pp) norm += 2;
-        }
-        if (g != p) {
-          ++errors;
-          norm += 2.0 * (c.token_offsets[t0 + i + 1] - c.token_offsets[t0 + i]);
-        }
-      }
-      if (errors == 0) return false;
-      const double loss = pred - gold + std::sqrt(static_cast<double>(errors));
-      if (loss <= 0 || norm <= 0) return true;
-      step = static_cast<float>(std::min(pa_c_, loss / norm));
-    }
     const auto cf = static_cast<float>(c_);
     auto bump = [&](float* w, float* u, size_t i, float d) {
-      w[i] += d * step;
-      u[i] += d * step * cf;
+      w[i] += d;
+      u[i] += d * cf;
     };
     for (size_t i = 0; i < len; ++i) {
       const size_t g = c.gold[t0 + i];
@@ -289,12 +258,8 @@ class Perceptron {
   // weights and running sums for averaging (w_avg = w - u / c)
   std::vector<float> w_, u_, trans_w_, trans_u_, start_w_, start_u_;
   double c_ = 1;
-  double pa_c_ = 0;  // > 0: passive-aggressive steps capped at this; 0: perceptron steps
   std::vector<float> em_, delta_;
   std::vector<int> back_, path_;
-
- public:
-  void set_passive_aggressive(double c) { pa_c_ = c; }
 };
 
 class Trainer {
@@ -326,6 +291,8 @@ class Trainer {
   const EpochCallback& on_epoch_;
   EntityGazetteer full_gazetteer_;
   std::vector<EntityGazetteer> fold_gazetteers_;
+  std::unordered_map<uint64_t, uint32_t> full_profiles_;
+  std::vector<std::unordered_map<uint64_t, uint32_t>> fold_profiles_;
   FeatureSpace space_;
   std::vector<float> em_, delta_;
   std::vector<int> back_;
@@ -369,6 +336,9 @@ void Trainer::index_stage1(const std::vector<Example>& examples, IndexedCorpus& 
     words.assign(e.words.begin(), e.words.end());
     FeatureResources r;
     if (options_.gazetteer) r.gazetteer = grow ? &fold_gazetteers_[e.fold] : &full_gazetteer_;
+    if (options_.word_profiles) {
+      r.word_profiles = grow ? &fold_profiles_[e.fold] : &full_profiles_;
+    }
     extract_features(words, r, f);
     for (size_t t = 0; t < words.size(); ++t) {
       for (uint32_t k = f.offsets[t]; k < f.offsets[t + 1]; ++k) {
@@ -461,7 +431,6 @@ Weights Trainer::train_stage(const std::string& phase, const IndexedCorpus& corp
                              const IndexedCorpus* dev, int epochs, uint64_t seed,
                              const std::function<bool(size_t)>& use, int* best_epoch) {
   Perceptron p(labels_, space_.size());
-  p.set_passive_aggressive(options_.pa_c);
   std::vector<size_t> order;
   for (size_t s = 0; s < corpus.sentences(); ++s) {
     if (use(s)) order.push_back(s);
@@ -564,6 +533,20 @@ Result<std::unique_ptr<NerModel>> Trainer::run(const std::vector<ConllSentence>&
     }
   }
 
+  if (options_.word_profiles) {
+    WordProfileCounter all;
+    std::vector<WordProfileCounter> folds(fold_count());
+    for (const Example& e : examples) {
+      if (e.words != e.source->words) continue;  // a case-changed copy
+      all.add_sentence(e.words);
+      for (size_t f = 0; f < fold_count(); ++f) {
+        if (f != e.fold) folds[f].add_sentence(e.words);
+      }
+    }
+    full_profiles_ = all.build();
+    for (const WordProfileCounter& c : folds) fold_profiles_.push_back(c.build());
+  }
+
   IndexedCorpus train1, dev1;
   index_stage1(examples, train1, true);
   const size_t stage1_features = space_.size();
@@ -618,6 +601,7 @@ Result<std::unique_ptr<NerModel>> Trainer::run(const std::vector<ConllSentence>&
   fill_stage(data->stages.emplace_back(), stage1, stage1_features);
   if (options_.stacking) fill_stage(data->stages.emplace_back(), stage2, space_.size());
   if (options_.gazetteer) data->gazetteer = full_gazetteer_;
+  if (options_.word_profiles) data->word_profiles = full_profiles_;
   // the model as it will be stored: pruned and quantised
   auto stored = decode_model(encode_model(*data, ModelEncodeOptions{options_.prune_below}));
   if (!stored) return std::unexpected(stored.error());

@@ -42,9 +42,9 @@ struct TrainOptions {
   double lowercase_fraction = 0.15;  // share of documents added again in lowercase
   double uppercase_fraction = 0.03;  // ... and in uppercase
   bool gazetteer = true;
+  bool word_profiles = true;       // casing profiles of the training words (word_profiles.h)
   bool stacking = true;            // train the second stage
   size_t folds = 5;                // for gazetteer features and stage-1 labels of the training data
-  double pa_c = 0;                 // > 0: passive-aggressive updates capped at this step
   size_t min_feature_count = 1;    // features seen fewer times in training are dropped
   float prune_below = 0.02f;       // model_file.h: drop rows below this share of the largest weight
   std::string description;         // how it was trained (stored in the model)
