@@ -290,8 +290,10 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                   Capture{std::move(err_pipe->read_end), &result.err,
                                           &result.err_truncated, opts.max_output_bytes}};
 
-  const std::optional<Clock::time_point> deadline =
-      opts.timeout ? std::optional(start + *opts.timeout) : std::nullopt;
+  // No std::optional here: g++ 12 at -O2 wrongly warns it may be used uninitialized.
+  const bool has_deadline = opts.timeout.has_value();
+  const Clock::time_point deadline_at =
+      has_deadline ? start + *opts.timeout : Clock::time_point::max();
   // After the child is gone, grandchildren that still hold the pipes get this long.
   constexpr milliseconds kOrphanGrace{200};
   std::optional<Clock::time_point> reaped_at;
@@ -304,7 +306,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
 
   while (captures[0].fd.valid() || captures[1].fd.valid()) {
     auto now = Clock::now();
-    if (deadline && now >= *deadline) {
+    if (has_deadline && now >= deadline_at) {
       result.timed_out = true;
       kill_now();
       break;
@@ -315,8 +317,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       break;
     }
     milliseconds wait{100};
-    if (deadline) {
-      auto left = std::chrono::ceil<milliseconds>(*deadline - now);
+    if (has_deadline) {
+      auto left = std::chrono::ceil<milliseconds>(deadline_at - now);
       wait = std::min(wait, std::max(left, milliseconds{1}));
     }
 
@@ -362,7 +364,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
       kill_now();
       break;
     }
-    if (deadline && now >= *deadline) {
+    if (has_deadline && now >= deadline_at) {
       result.timed_out = true;
       kill_now();
       break;

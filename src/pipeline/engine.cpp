@@ -306,6 +306,7 @@ void Engine::Impl::process_claim(store::ClaimedJob claimed) {
       auto c = store_->complete(ctx->lease);
       unregister_lease(job.id);
       if (!c) observer_.on_message("store: " + c.error().to_string());
+      status(job, "expanded", 1.0);
       return;
     }
   }

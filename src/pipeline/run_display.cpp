@@ -19,7 +19,7 @@ std::string fit(std::string s, size_t width) {
 }
 
 bool terminal_stage(const std::string& s) {
-  return s == "completed" || s == "dead" || s == "failed" || s == "cancelled";
+  return s == "completed" || s == "dead" || s == "failed" || s == "cancelled" || s == "expanded";
 }
 
 }  // namespace
@@ -85,6 +85,7 @@ void RunDisplay::redraw_locked() {
   double progress_sum = 0.0;
   int videos = 0;
   for (const auto& [id, s] : jobs_) {
+    if (s.stage == "expanded") continue;  // a playlist, feed or folder: its items are the rows
     ++videos;
     if (terminal_stage(s.stage)) {
       ++done;
@@ -111,7 +112,9 @@ void RunDisplay::redraw_locked() {
     if (!terminal_stage(s.stage)) rows.push_back(&s);
   }
   for (auto it = jobs_.rbegin(); it != jobs_.rend() && rows.size() < 20; ++it) {
-    if (terminal_stage(it->second.stage)) rows.push_back(&it->second);
+    if (terminal_stage(it->second.stage) && it->second.stage != "expanded") {
+      rows.push_back(&it->second);
+    }
   }
   for (const JobStatus* s : rows) {
     if (lines >= 22) break;
