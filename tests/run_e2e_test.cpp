@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "core/process.h"
 #include "store/store.h"
 #include "support/aimara_cli.h"
+#include "support/fixture_server.h"
 
 namespace aimara {
 namespace {
@@ -223,6 +225,60 @@ TEST(RunE2E, ResumesAfterKillNineWithIdenticalOutput) {
   ASSERT_TRUE(segs_ref.has_value());
   EXPECT_EQ(segs_cut->size(), segs_ref->size()) << "duplicated or missing segments";
   EXPECT_FALSE(fs::exists(cut / "out" / "transcripts" / "long talk_transcript_building.txt"));
+}
+
+// A podcast feed on a local HTTP server, through Debian's yt-dlp: the feed becomes a parent job
+// with one child per episode; an episode that is gone (404) fails alone and the run exits 1.
+TEST(RunE2E, FeedUrlExpandsIntoEpisodesAndAMissingOneFailsAlone) {
+  auto dir = TempDir::create("aimara-run-feed");
+  ASSERT_TRUE(dir.has_value());
+  fs::path site = dir->path() / "site";
+  fs::create_directories(site / "pod");
+  fs::copy_file(shared_file("media/jfk.mp3"), site / "pod" / "ep_a.mp3");
+  fs::copy_file(shared_file("media/jfk.mp3"), site / "pod" / "ep_b.mp3");
+  auto server = testing::FixtureServer::start(site);
+  ASSERT_TRUE(server.has_value()) << server.error().to_string();
+
+  auto args = run_args(dir->path(), {server->url("/feed.xml?dir=pod&extra=ep_gone")});
+  args.insert(args.end(), {"--max-attempts", "1"});
+  auto r = run_aimara(args);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  fs::path out = dir->path() / "out";
+  for (const char* title : {"Episode ep_a", "Episode ep_b"}) {
+    auto j = nlohmann::json::parse(
+        read(out / "video_transcripts" / (std::string(title) + "_transcript.json")));
+    EXPECT_NEAR(j["duration_ms"].get<double>(), 11000.0, 100.0) << title;
+  }
+  EXPECT_FALSE(fs::exists(out / "video_transcripts" / "Episode ep_gone_transcript.json"));
+  auto summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(summary["videos_completed"], 2);
+  EXPECT_EQ(summary["videos_failed"], 1);
+
+  auto list = run_aimara({"jobs", "list", "--json", "--store",
+                          "sqlite:" + (dir->path() / "aimara.db").string()});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto jobs = nlohmann::json::parse(list.out);
+  ASSERT_EQ(jobs.size(), 4u) << list.out;  // the feed and its three episodes
+  int64_t feed_id = 0;
+  std::map<std::string, std::string> state_of;
+  for (const auto& j : jobs) {
+    if (j["parent_id"].is_null()) {
+      feed_id = j["id"].get<int64_t>();
+      EXPECT_EQ(j["state"], "completed");
+    }
+  }
+  for (const auto& j : jobs) {
+    if (j["parent_id"].is_null()) continue;
+    EXPECT_EQ(j["parent_id"].get<int64_t>(), feed_id);
+    state_of[j["title"].get<std::string>()] = j["state"].get<std::string>();
+    if (j["title"] == "Episode ep_gone") {
+      EXPECT_NE(j["error"].dump().find("download_unavailable"), std::string::npos) << j.dump();
+    }
+  }
+  EXPECT_EQ(state_of, (std::map<std::string, std::string>{{"Episode ep_a", "completed"},
+                                                          {"Episode ep_b", "completed"},
+                                                          {"Episode ep_gone", "dead"}}));
 }
 
 }  // namespace

@@ -271,8 +271,9 @@ class Store {
   virtual Result<void> set_progress(const jobs::Lease& lease, double fraction) = 0;
   virtual Result<MediaUpdate> set_media_info(const jobs::Lease& lease,
                                              const jobs::MediaInfo& media) = 0;
-  // A playlist's entries, as child jobs of the leased one, all or none. Entries whose video is
-  // already live elsewhere come back with that job's id and created = false.
+  // A playlist's entries, as child jobs of the leased one, all or none; the leased job becomes
+  // kind playlist (a URL is often only known to be a feed or playlist once resolved). Entries
+  // whose video is already live elsewhere come back with that job's id and created = false.
   virtual Result<std::vector<Enqueued>> add_children(const jobs::Lease& lease,
                                                      std::span<const NewJob> children) = 0;
   // Records the planned chunks as pending (chunks already known are left as they are), so

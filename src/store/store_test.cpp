@@ -695,4 +695,26 @@ TEST_P(StoreTest, PlaylistEntriesBecomeChildren) {
   EXPECT_EQ(tops->size(), 2u);  // the playlist and the video enqueued on its own
 }
 
+TEST_P(StoreTest, AMediaJobThatResolvesToEntriesBecomesAPlaylist) {
+  auto feed = store_->enqueue({.source = "https://example.org/podcast.xml"});
+  ASSERT_TRUE(feed.has_value());
+  auto c = must_claim("w");
+  ASSERT_EQ(c.job.kind, jobs::JobKind::kMedia);
+  std::vector<NewJob> entries = {
+      {.source = "https://example.org/ep1.mp3", .media = {.extractor = "Generic", .video_id = "ep1"}}};
+  ASSERT_TRUE(store_->add_children(c.lease, entries).has_value());
+  auto job = store_->get_job(feed->id);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->kind, jobs::JobKind::kPlaylist);
+
+  // A stale lease changes nothing, not even the kind.
+  auto other = store_->enqueue({.source = "https://example.org/other.xml"});
+  ASSERT_TRUE(other.has_value());
+  auto c2 = must_claim("w");
+  jobs::Lease stale = c2.lease;
+  stale.token = jobs::generate_lease_token();
+  EXPECT_FALSE(store_->add_children(stale, entries).has_value());
+  EXPECT_EQ(store_->get_job(other->id)->kind, jobs::JobKind::kMedia);
+}
+
 }  // namespace aimara::store::test_suite

@@ -91,12 +91,15 @@ struct FixtureServer::Impl {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<rss version=\"2.0\"><channel><title>Fixture podcast " + xml_escape(dir) +
         "</title><link>" + base() + "/</link><description>test feed</description>\n";
+    // extra=NAME lists an episode that is not on the server (its download answers 404).
+    if (req.has_param("extra")) episodes.push_back(folder / (req.get_param_value("extra") + ".mp3"));
     for (const fs::path& ep : episodes) {
       const std::string stem = ep.stem().string();
       const std::string link = base() + "/" + dir + "/" + ep.filename().string();
+      const auto size = fs::file_size(ep, ec);
       xml += "<item><title>Episode " + xml_escape(stem) + "</title><guid>" + xml_escape(link) +
              "</guid><enclosure url=\"" + xml_escape(link) + "\" type=\"audio/mpeg\" length=\"" +
-             std::to_string(fs::file_size(ep)) + "\"/></item>\n";
+             std::to_string(ec ? 0 : size) + "\"/></item>\n";
     }
     xml += "</channel></rss>\n";
     res.set_content(xml, "application/rss+xml");

@@ -3,6 +3,7 @@
 //
 //   GET /<path>                 the file under the root (Range requests answered with 206)
 //   GET /feed.xml?dir=D         an RSS podcast feed with one <item> and enclosure per .mp3 in D
+//                               (&extra=NAME adds an item for D/NAME.mp3, which is not served)
 //   GET /status/<code>/<any>    answers <code> with a short body (429 with Retry-After: 30)
 //   GET /cut/<n>/<path>         the file, but a request without a Range header gets only its
 //                               first n bytes before the connection is dropped (an interrupted

@@ -355,6 +355,11 @@ Result<std::vector<Enqueued>> SqliteStore::add_children(const jobs::Lease& lease
   const int64_t t = now();
   return write([&](Connection& c) -> Result<std::vector<Enqueued>> {
     if (auto job = load_leased(c, lease, t); !job) return std::unexpected(job.error());
+    // A job that has entries is a playlist, whatever its URL looked like when it was enqueued
+    // (a feed or a generic page is only known to be one once resolved).
+    auto kind = c.query("UPDATE jobs SET kind = 'playlist' WHERE id = ?1");
+    if (!kind) return std::unexpected(kind.error());
+    if (auto r = kind->bind(lease.job_id).run(); !r) return std::unexpected(r.error());
     std::vector<Enqueued> out;
     out.reserve(children.size());
     for (const NewJob& child : children) {
