@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct StoreBackend {
 };
 
 std::string store_backend_name(const ::testing::TestParamInfo<StoreBackend>& info);
+// How GoogleTest prints the parameter in test names and failures: the backend's name.
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 
 class StoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
