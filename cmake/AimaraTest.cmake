@@ -14,9 +14,16 @@ function(aimara_add_test name)
     AIMARA_BINARY="$<TARGET_FILE:aimara>")
   # Tests may run the binary (AIMARA_BINARY): build it first.
   add_dependencies(${name} aimara)
-  # A list inside PROPERTIES must keep its semicolons escaped, or only the first label sticks.
-  string(REPLACE ";" "\\;" labels "${T_LABELS}")
+  # gtest_discover_tests (CMake 3.25) splits a list given in PROPERTIES into separate arguments,
+  # so only the first label would stick. Set the labels from a script CTest runs after the
+  # discovered tests are defined: it sees their names in ${name}_TESTS.
   gtest_discover_tests(${name}
-    PROPERTIES LABELS "${labels}"
+    TEST_LIST ${name}_TESTS
     DISCOVERY_TIMEOUT 60)
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_file}"
+    "if(${name}_TESTS)\n"
+    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()

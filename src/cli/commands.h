@@ -24,5 +24,6 @@ Command add_doctor_command(CLI::App& app);
 Command add_jobs_command(CLI::App& app);
 Command add_ner_command(CLI::App& app);
 Command add_entities_command(CLI::App& app);
+Command add_serve_command(CLI::App& app);
 
 }  // namespace aimara::cli

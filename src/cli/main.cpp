@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   commands.push_back(aimara::cli::add_jobs_command(app));
   commands.push_back(aimara::cli::add_ner_command(app));
   commands.push_back(aimara::cli::add_entities_command(app));
+  commands.push_back(aimara::cli::add_serve_command(app));
 
   try {
     app.parse(argc, argv);

@@ -2,11 +2,13 @@
 // (entity-level P/R/F1, tokens per second) and try it on text. The work is in nlp/.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
@@ -90,32 +92,36 @@ int run_train(NerTrainArgs& a) {
   for (const std::string& f : a.train_files) {
     files += (files.empty() ? "" : " + ") + std::filesystem::path(f).filename().string();
   }
-  int best_epoch = 0;
-  double best_f1 = -1;
+  // the best dev epoch of each phase that is scored ("stage 1", "stage 2"), in phase order
+  std::vector<std::pair<std::string, std::pair<int, double>>> best;
   auto on_epoch = [&](const nlp::EpochReport& r) {
     std::string dev_text;
     if (r.dev) {
       dev_text = fmt::format("  dev P {:.4f} R {:.4f} F1 {:.4f}", r.dev->precision,
                              r.dev->recall, r.dev->f1);
-      if (r.dev->f1 > best_f1) {
-        best_f1 = r.dev->f1;
-        best_epoch = r.epoch;
+      auto it = std::find_if(best.begin(), best.end(),
+                             [&](const auto& b) { return b.first == r.phase; });
+      if (it == best.end()) {
+        best.emplace_back(r.phase, std::pair{r.epoch, r.dev->f1});
+      } else if (r.dev->f1 > it->second.second) {
+        it->second = {r.epoch, r.dev->f1};
       }
     }
-    fmt::print("epoch {:2}/{}: {:5} of {} sentences updated{}  ({:.1f}s)\n", r.epoch,
-               a.options.epochs, r.sentences_wrong, r.sentences, dev_text, r.seconds);
+    fmt::print("{:>8} epoch {:2}/{}: {:5} of {} sentences updated{}  ({:.1f}s)\n", r.phase,
+               r.epoch, a.options.epochs, r.sentences_wrong, r.sentences, dev_text, r.seconds);
     std::fflush(stdout);
   };
   a.options.language = a.language;
   a.options.description = fmt::format(
       "aimara ner train --lang {} on {} ({} sentences, {} tokens), {} epochs, seed {}, "
-      "lowercase {:.2f}, uppercase {:.2f}",
+      "lowercase {:.2f}, uppercase {:.2f}, min count {}, prune {:.3f}",
       a.language, files, train->size(), tokens, a.options.epochs, a.options.seed,
-      a.options.lowercase_fraction, a.options.uppercase_fraction);
+      a.options.lowercase_fraction, a.options.uppercase_fraction, a.options.min_feature_count,
+      a.options.prune_below);
   auto model = nlp::train_model(*train, dev, a.options, on_epoch);
   if (!model) return fail("train", model.error());
-  if (!dev.empty()) {
-    fmt::print("kept epoch {} (dev F1 {:.4f})\n", best_epoch, best_f1);
+  for (const auto& [phase, kept] : best) {
+    fmt::print("{}: kept epoch {} (dev F1 {:.4f})\n", phase, kept.first, kept.second);
   }
   if (auto saved = (*model)->save(a.output); !saved) return fail("train", saved.error());
   std::error_code ec;

@@ -2,9 +2,11 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -98,7 +100,37 @@ Error http_error(long status, const std::string& url) {
   }
 }
 
+std::mutex g_filter_mu;
+std::shared_ptr<const AddressFilter> g_filter;  // guarded by g_filter_mu
+
+struct SocketGate {
+  std::shared_ptr<const AddressFilter> filter;
+  bool refused = false;
+};
+
+curl_socket_t open_socket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
+  auto* gate = static_cast<SocketGate*>(clientp);
+  if (purpose == CURLSOCKTYPE_IPCXN && gate->filter && *gate->filter) {
+    bool allowed = false;
+    try {
+      allowed = (*gate->filter)(&address->addr);
+    } catch (const std::exception&) {
+      allowed = false;  // no exception crosses libcurl; a rule that fails refuses
+    }
+    if (!allowed) {
+      gate->refused = true;
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
+}
+
 }  // namespace
+
+void set_download_address_filter(AddressFilter filter) {
+  std::lock_guard lock(g_filter_mu);
+  g_filter = filter ? std::make_shared<const AddressFilter>(std::move(filter)) : nullptr;
+}
 
 Result<DownloadResult> download_file(const std::string& url, const fs::path& dest,
                                      const DownloadOptions& options) {
@@ -111,6 +143,11 @@ Result<DownloadResult> download_file(const std::string& url, const fs::path& des
 
   std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
   if (!curl) return make_error(ErrorCode::kInternal, "cannot initialise libcurl");
+  SocketGate gate;
+  {
+    std::lock_guard lock(g_filter_mu);
+    gate.filter = g_filter;
+  }
 
   for (int round = 0; round < 2; ++round) {
     std::unique_ptr<std::FILE, FileClose> out(std::fopen(part.c_str(), have > 0 ? "ab" : "wb"));
@@ -139,6 +176,10 @@ Result<DownloadResult> download_file(const std::string& url, const fs::path& des
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "aimara");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (gate.filter) {
+      curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+      curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &gate);
+    }
     std::string range = std::to_string(have) + "-";
     if (have > 0) curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
 
@@ -150,6 +191,13 @@ Result<DownloadResult> download_file(const std::string& url, const fs::path& des
 
     if (options.stop.stop_requested()) {
       return make_error(ErrorCode::kCancelled, "download of " + url + " cancelled (resumable)");
+    }
+    if (gate.refused) {
+      fs::remove(part, ec);
+      return make_error(ErrorCode::kDownloadForbidden,
+                        url +
+                            ": refused to connect to a loopback, private or link-local address "
+                            "(directly or through a redirect)");
     }
     if (t.too_big) {
       fs::remove(part, ec);

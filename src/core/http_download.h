@@ -19,6 +19,8 @@
 
 #include "core/error.h"
 
+struct sockaddr;
+
 namespace aimara {
 
 struct DownloadOptions {
@@ -41,5 +43,14 @@ struct DownloadResult {
 
 Result<DownloadResult> download_file(const std::string& url, const std::filesystem::path& dest,
                                      const DownloadOptions& options = {});
+
+// A process-wide rule for the addresses downloads may connect to. libcurl asks it for every
+// connection of every download_file (the first and each redirect's, after DNS resolution, so a
+// name that resolves or redirects to a refused address cannot slip through); a refused
+// connection fails the download with download_forbidden. `aimara serve` sets it at start-up
+// (SSRF protection, server/url_guard.h); empty (the default): any address. Thread-safe; a
+// download uses the rule that was set when it started.
+using AddressFilter = std::function<bool(const sockaddr* address)>;
+void set_download_address_filter(AddressFilter filter);
 
 }  // namespace aimara

@@ -1,5 +1,6 @@
-// Long inputs in bounded memory (label slow): hours of generated audio are streamed through the
-// decoder and the speech chunker while the process's resident memory is watched.
+// Long inputs in bounded memory (label memory; about half a minute): hours of generated audio are
+// streamed through the decoder and the speech chunker while the process's resident memory is
+// watched.
 #include <gtest/gtest.h>
 #include <whisper.h>
 

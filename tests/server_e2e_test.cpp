@@ -1,0 +1,517 @@
+// `aimara serve` end to end: the REST jobs API on the real binary, on 127.0.0.1 only.
+#include <atomic>
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "server_test_util.h"
+
+namespace aimara::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A static media server on 127.0.0.1 for URL jobs (what a podcast host would be).
+class MediaServer {
+ public:
+  MediaServer() {
+    server_.Get("/media/jfk.wav", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(read_file(shared_file("media/jfk.wav")), "audio/wav");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    server_.wait_until_ready();
+  }
+  ~MediaServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(ServerJobs, UploadCompletesWithTranscriptInEveryFormat) {
+  ServerProcess server(test_server_args());
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const int64_t id = submit_upload(*c, shared_file("media/jfk.wav").string());
+  ASSERT_GT(id, 0);
+  auto job = wait_for_state(*c, id, "completed");
+  ASSERT_EQ(job.value("state", ""), "completed") << job.dump();
+  EXPECT_EQ(job["progress"], 1.0);
+  EXPECT_EQ(job["kind"], "media");
+  EXPECT_EQ(job["platform"], "local");
+  EXPECT_TRUE(job["url"].is_null()) << "an upload has no URL (and leaks no server path)";
+  EXPECT_EQ(job["options"]["language"], "en");
+  EXPECT_GT(job["duration_ms"].get<int64_t>(), 10'000);
+  EXPECT_TRUE(job["error"].is_null());
+  EXPECT_TRUE(job["created_at"].get<std::string>().ends_with("Z"));
+  EXPECT_FALSE(job["finished_at"].is_null());
+  ASSERT_TRUE(job["timings"].is_array());
+  std::set<std::string> stages;
+  for (const auto& t : job["timings"]) stages.insert(t["stage"].get<std::string>());
+  EXPECT_TRUE(stages.count("transcribing")) << job["timings"].dump();
+  EXPECT_GT(job["chunks"]["total"].get<int>(), 0);
+  EXPECT_EQ(job["chunks"]["done"], job["chunks"]["total"]);
+
+  auto json = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=json");
+  ASSERT_TRUE(json);
+  ASSERT_EQ(json->status, 200);
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
+  auto t = json_of(json);
+  ASSERT_TRUE(t["segments"].is_array());
+  const size_t segments = t["segments"].size();
+  ASSERT_GT(segments, 0u);
+  EXPECT_TRUE(t["segments"][0].contains("start_ms"));
+
+  auto txt = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=txt");
+  ASSERT_TRUE(txt);
+  EXPECT_EQ(txt->status, 200);
+  EXPECT_TRUE(txt->get_header_value("Content-Type").starts_with("text/plain"));
+  EXPECT_EQ(static_cast<size_t>(std::count(txt->body.begin(), txt->body.end(), '\n')), segments);
+
+  auto srt = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=srt");
+  ASSERT_TRUE(srt);
+  EXPECT_EQ(srt->status, 200);
+  EXPECT_TRUE(srt->body.starts_with("1\n")) << srt->body.substr(0, 80);
+  EXPECT_TRUE(std::regex_search(srt->body, std::regex(R"(\d\d:\d\d:\d\d,\d\d\d --> )")));
+
+  auto vtt = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=vtt");
+  ASSERT_TRUE(vtt);
+  EXPECT_EQ(vtt->status, 200);
+  EXPECT_TRUE(vtt->get_header_value("Content-Type").starts_with("text/vtt"));
+  EXPECT_TRUE(vtt->body.starts_with("WEBVTT"));
+  EXPECT_TRUE(std::regex_search(vtt->body, std::regex(R"(\d\d:\d\d:\d\d\.\d\d\d --> )")));
+
+  auto bad = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=docx");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(error_code(bad), "invalid_request");
+
+  // Search finds a word of this transcript, in this job, with a marked snippet.
+  std::string word;
+  std::smatch m;
+  const std::string first_line = txt->body.substr(0, txt->body.find('\n'));
+  if (std::regex_search(first_line, m, std::regex(R"([A-Za-z]{4,})"))) word = m[0];
+  ASSERT_FALSE(word.empty()) << first_line;
+  auto hits = c->Get("/api/v1/search?q=" + word);
+  ASSERT_TRUE(hits);
+  ASSERT_EQ(hits->status, 200) << hits->body;
+  auto h = json_of(hits);
+  ASSERT_FALSE(h["hits"].empty()) << hits->body;
+  EXPECT_EQ(h["hits"][0]["job_id"], id);
+  EXPECT_NE(h["hits"][0]["snippet"].get<std::string>().find("<mark>"), std::string::npos);
+  EXPECT_TRUE(h["hits"][0].contains("start_ms"));
+  auto none = c->Get("/api/v1/search?q=zzzyyyxxxqqq");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(json_of(none)["hits"].empty());
+
+  auto ents = c->Get("/api/v1/jobs/" + std::to_string(id) + "/entities");
+  ASSERT_TRUE(ents);
+  EXPECT_EQ(ents->status, 200);
+  auto e = json_of(ents);
+  EXPECT_EQ(e["job_id"], id);
+  EXPECT_TRUE(e["entities"].is_array());
+  EXPECT_TRUE(e["mentions"].is_array());
+
+  // Finished work cannot be cancelled or retried.
+  auto cancel = c->Post("/api/v1/jobs/" + std::to_string(id) + "/cancel");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 409);
+  EXPECT_EQ(error_code(cancel), "conflict");
+  auto retry = c->Post("/api/v1/jobs/" + std::to_string(id) + "/retry");
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, 409);
+
+  // The metrics count it.
+  auto metrics = c->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("aimara_jobs{state=\"completed\"} 1"), std::string::npos)
+      << metrics->body;
+  std::smatch audio;
+  ASSERT_TRUE(std::regex_search(
+      metrics->body, audio, std::regex(R"(aimara_audio_seconds_transcribed_total ([0-9.e+]+))")));
+  EXPECT_GT(std::stod(audio[1]), 10.0);
+  EXPECT_NE(metrics->body.find("aimara_realtime_factor"), std::string::npos);
+  EXPECT_NE(metrics->body.find("aimara_queued_chunks"), std::string::npos);
+}
+
+TEST(ServerJobs, UrlJobToLoopbackNeedsAllowPrivateUrls) {
+  MediaServer media;
+  const std::string url = media.url("/media/jfk.wav");
+  {
+    ServerProcess strict(test_server_args());
+    ASSERT_GT(strict.port(), 0);
+    auto c = strict.client();
+    auto r = c->Post("/api/v1/jobs", nlohmann::json{{"url", url}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403);
+    EXPECT_EQ(error_code(r), "url_forbidden");
+    for (const char* u :
+         {"http://localhost/a.mp3", "http://169.254.169.254/latest/meta-data/",
+          "http://10.0.0.1/a.mp3", "http://100.64.1.1/a.mp3", "http://[::1]/x.mp3"}) {
+      auto rr = c->Post("/api/v1/jobs", nlohmann::json{{"urls", {u}}}.dump(), "application/json");
+      ASSERT_TRUE(rr);
+      EXPECT_EQ(rr->status, 403) << u;
+    }
+    auto list = c->Get("/api/v1/jobs");
+    ASSERT_TRUE(list);
+    EXPECT_EQ(json_of(list)["total"], 0) << "a refused request enqueues nothing";
+  }
+  ServerProcess open([] {
+    auto a = test_server_args();
+    a.push_back("--allow-private-urls");
+    return a;
+  }());
+  ASSERT_GT(open.port(), 0);
+  auto c = open.client();
+  auto r = c->Post("/api/v1/jobs", nlohmann::json{{"url", url}, {"language", "en"}}.dump(),
+                   "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  auto accepted = json_of(r);
+  EXPECT_EQ(accepted["jobs"][0]["created"], true);
+  EXPECT_EQ(accepted["jobs"][0]["url"], url);
+  const int64_t id = accepted["ids"][0].get<int64_t>();
+  // The same URL again is the same live job.
+  auto again = c->Post("/api/v1/jobs", nlohmann::json{{"url", url}}.dump(), "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(json_of(again)["jobs"][0]["id"], id);
+  EXPECT_EQ(json_of(again)["jobs"][0]["created"], false);
+
+  auto job = wait_for_state(*c, id, "completed");
+  ASSERT_EQ(job.value("state", ""), "completed") << job.dump() << open.stderr_text();
+  EXPECT_EQ(job["url"], url);
+  std::set<std::string> stages;
+  for (const auto& t : job["timings"]) stages.insert(t["stage"].get<std::string>());
+  EXPECT_TRUE(stages.count("downloading")) << job["timings"].dump();
+  auto txt = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=txt");
+  ASSERT_TRUE(txt);
+  EXPECT_EQ(txt->status, 200);
+  EXPECT_FALSE(txt->body.empty());
+
+  // The synchronous form of the original service: same URL, the finished transcript at once.
+  auto sync =
+      c->Post("/api/v1/transcribe", nlohmann::json{{"youtube_url", url}, {"format", "srt"}}.dump(),
+              "application/json");
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->status, 200) << sync->body;
+  EXPECT_TRUE(sync->body.starts_with("1\n"));
+}
+
+TEST(ServerJobs, ListFiltersAndPages) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(submit_upload(*c, shared_file("media/jfk.wav").string()));
+  auto all = c->Get("/api/v1/jobs?order=oldest");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->status, 200);
+  auto j = json_of(all);
+  ASSERT_EQ(j["jobs"].size(), 3u);
+  EXPECT_EQ(j["jobs"][0]["id"], ids[0]);
+  EXPECT_EQ(j["total"], 3);
+  EXPECT_EQ(j["counts"]["queued"], 3);
+  EXPECT_EQ(j["counts"]["completed"], 0);
+
+  auto page = c->Get("/api/v1/jobs?limit=2&offset=1&order=oldest");
+  ASSERT_TRUE(page);
+  auto p = json_of(page);
+  ASSERT_EQ(p["jobs"].size(), 2u);
+  EXPECT_EQ(p["jobs"][0]["id"], ids[1]);
+  EXPECT_EQ(p["limit"], 2);
+
+  auto newest = json_of(c->Get("/api/v1/jobs?limit=1"));
+  EXPECT_EQ(newest["jobs"][0]["id"], ids[2]);
+
+  // Without workers the jobs wait: cancel one, then retry it.
+  auto cancel = c->Post("/api/v1/jobs/" + std::to_string(ids[0]) + "/cancel");
+  ASSERT_TRUE(cancel);
+  ASSERT_EQ(cancel->status, 200) << cancel->body;
+  EXPECT_EQ(json_of(cancel)["state"], "cancelled");
+  auto cancelled = json_of(c->Get("/api/v1/jobs?state=cancelled"));
+  ASSERT_EQ(cancelled["jobs"].size(), 1u);
+  EXPECT_EQ(cancelled["jobs"][0]["id"], ids[0]);
+  auto two = json_of(c->Get("/api/v1/jobs?state=queued,cancelled"));
+  EXPECT_EQ(two["jobs"].size(), 3u);
+  auto again = c->Post("/api/v1/jobs/" + std::to_string(ids[0]) + "/cancel");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409);
+  auto retry = c->Post("/api/v1/jobs/" + std::to_string(ids[0]) + "/retry");
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->status, 200);
+  EXPECT_EQ(json_of(retry)["state"], "queued");
+
+  // An unfinished job has no transcript yet.
+  auto t = c->Get("/api/v1/jobs/" + std::to_string(ids[1]) + "/transcript");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->status, 409);
+  EXPECT_EQ(error_code(t), "conflict");
+
+  // No workers: the synchronous endpoints say so.
+  auto sync =
+      c->Post("/api/v1/transcribe", R"({"url":"https://example.com/a.mp3"})", "application/json");
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->status, 503);
+  EXPECT_EQ(error_code(sync), "unavailable");
+  auto health = json_of(c->Get("/healthz"));
+  EXPECT_EQ(health["workers"], 0);
+
+  // Options are validated and recorded.
+  auto opts =
+      c->Post("/api/v1/jobs",
+              R"({"url":"https://8.8.8.8/a.mp3","parallel":true,"concurrency":4,"language":"es"})",
+              "application/json");
+  ASSERT_TRUE(opts);
+  ASSERT_EQ(opts->status, 202) << opts->body;
+  auto created =
+      json_of(c->Get("/api/v1/jobs/" + std::to_string(json_of(opts)["ids"][0].get<int64_t>())));
+  EXPECT_EQ(created["options"]["concurrency"], 4);
+  EXPECT_EQ(created["options"]["parallel"], true);
+  EXPECT_EQ(created["options"]["language"], "es");
+  EXPECT_EQ(created["platform"], "generic");
+  auto bad = c->Post("/api/v1/jobs", R"({"url":"https://8.8.8.8/b.mp3","concurrency":11})",
+                     "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST(ServerJobs, ErrorsHaveStableCodesAndStatuses) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/api/v1/jobs/999999", "", 404, "not_found"},
+      {"GET", "/api/v1/jobs/abc", "", 400, "invalid_request"},
+      {"GET", "/api/v1/jobs/0", "", 400, "invalid_request"},
+      {"GET", "/api/v1/jobs/999999/transcript", "", 404, "not_found"},
+      {"GET", "/api/v1/jobs/999999/entities", "", 404, "not_found"},
+      {"POST", "/api/v1/jobs/999999/cancel", "", 404, "not_found"},
+      {"POST", "/api/v1/jobs/999999/retry", "", 404, "not_found"},
+      {"GET", "/api/v1/jobs?state=nosuch", "", 400, "invalid_request"},
+      {"GET", "/api/v1/jobs?limit=0", "", 400, "invalid_request"},
+      {"GET", "/api/v1/jobs?limit=abc", "", 400, "invalid_request"},
+      {"GET", "/api/v1/jobs?order=sideways", "", 400, "invalid_request"},
+      {"GET", "/api/v1/search", "", 400, "invalid_request"},
+      {"GET", "/api/v1/search?q=a&limit=9999", "", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", "not json", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", "[1,2]", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", "{}", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": 5})", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"urls": "x"})", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": "ftp://example.com/a.mp3"})", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": "file:///etc/passwd"})", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": "/etc/passwd"})", 400, "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": "http://127.0.0.1:1/a.mp3"})", 403, "url_forbidden"},
+      {"POST", "/api/v1/jobs", R"({"url": "https://8.8.8.8/a.mp3", "language": "klingon"})", 400,
+       "invalid_request"},
+      {"GET", "/api/v1/nosuch", "", 404, "not_found"},
+      {"GET", "/v1/nosuch", "", 404, "not_found"},
+      {"DELETE", "/api/v1/jobs/1", "", 404, "not_found"},
+  };
+  for (const auto& k : cases) {
+    httplib::Result r = k.method == "GET"    ? c->Get(k.path)
+                        : k.method == "POST" ? c->Post(k.path, k.body, "application/json")
+                                             : c->Delete(k.path);
+    ASSERT_TRUE(r) << k.method << " " << k.path;
+    EXPECT_EQ(r->status, k.status) << k.method << " " << k.path << ": " << r->body;
+    EXPECT_EQ(error_code(r), k.code) << k.method << " " << k.path << ": " << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << k.path;
+  }
+  // A JSON body over 1 MiB is refused before it is parsed.
+  std::string big =
+      R"({"url": "https://8.8.8.8/a.mp3", "pad": ")" + std::string(2 << 20, 'x') + "\"}";
+  auto r = c->Post("/api/v1/jobs", big, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(error_code(r), "payload_too_large");
+  // The server still answers on a fresh connection.
+  auto ok = server.client()->Get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST(ServerSecurity, TokenIsRequiredWhenConfigured) {
+  ServerProcess server(
+      {"-m", test_model().string(), "--no-vad", "--workers", "0", "--token", "s3cret-token"});
+  ASSERT_GT(server.port(), 0);
+  auto anon = server.client();
+  auto health = anon->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200) << "/healthz stays open";
+  for (const char* path : {"/api/v1/jobs", "/api/v1/jobs/1", "/api/v1/search?q=x", "/metrics",
+                           "/api/v1/events", "/api/v1/settings"}) {
+    auto r = anon->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_EQ(error_code(r), "unauthorized") << path;
+    EXPECT_EQ(r->get_header_value("WWW-Authenticate"), "Bearer");
+  }
+  auto post = anon->Post("/api/v1/jobs", R"({"url":"https://8.8.8.8/a.mp3"})", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 401);
+  auto wrong = server.client("s3cret-tokeN")->Get("/api/v1/jobs");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto openai = anon->Post("/v1/audio/transcriptions",
+                           httplib::MultipartFormDataItems{{"model", "whisper-1", "", ""}});
+  ASSERT_TRUE(openai);
+  EXPECT_EQ(openai->status, 401);
+  EXPECT_EQ(json_of(openai)["error"]["code"], "invalid_api_key");
+
+  auto good = server.client("s3cret-token");
+  auto list = good->Get("/api/v1/jobs");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  auto metrics = good->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  // The token from the environment works the same.
+  ServerProcess env_server({"-m", test_model().string(), "--no-vad", "--workers", "0"},
+                           {{"AIMARA_TOKEN", "from-env"}});
+  ASSERT_GT(env_server.port(), 0);
+  EXPECT_EQ(env_server.client()->Get("/api/v1/jobs")->status, 401);
+  EXPECT_EQ(env_server.client("from-env")->Get("/api/v1/jobs")->status, 200);
+}
+
+TEST(ServerSecurity, PagesOfOtherSitesAreRefused) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const std::string self = "127.0.0.1:" + std::to_string(server.port());
+  // A page of another site posting here (a "simple" cross-site request).
+  auto csrf = c->Post("/api/v1/jobs", httplib::Headers{{"Origin", "http://evil.example"}},
+                      R"({"url":"https://8.8.8.8/a.mp3"})", "text/plain");
+  ASSERT_TRUE(csrf);
+  EXPECT_EQ(csrf->status, 403);
+  EXPECT_EQ(error_code(csrf), "cross_origin");
+  // The dashboard's own page may.
+  auto own = c->Post("/api/v1/jobs", httplib::Headers{{"Origin", "http://" + self}},
+                     R"({"url":"https://8.8.8.8/a.mp3"})", "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 202) << own->body;
+  // DNS rebinding: a foreign name pointing at 127.0.0.1 gets nothing from a token-less server.
+  auto rebound = c->Get(
+      "/api/v1/jobs", httplib::Headers{{"Host", "evil.example:" + std::to_string(server.port())}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_EQ(error_code(rebound), "forbidden_host");
+  auto local = c->Get("/api/v1/jobs",
+                      httplib::Headers{{"Host", "localhost:" + std::to_string(server.port())}});
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+  auto list = json_of(c->Get("/api/v1/jobs"));
+  EXPECT_EQ(list["total"], 1) << "only the same-origin request enqueued";
+}
+
+TEST(ServerSecurity, RefusesToListenOffLoopbackWithoutToken) {
+  auto [rc, err] = serve_refusal({"--listen", "0.0.0.0:0", "-m", test_model().string()});
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(err.find("token"), std::string::npos) << err;
+  auto [rc2, err2] = serve_refusal({"--listen", "nonsense", "-m", test_model().string()});
+  EXPECT_EQ(rc2, 2);
+  EXPECT_NE(err2.find("HOST:PORT"), std::string::npos) << err2;
+  auto [rc3, err3] =
+      serve_refusal({"--allow-extractors", "youtube,nosuch", "-m", test_model().string()});
+  EXPECT_EQ(rc3, 2);
+  EXPECT_NE(err3.find("nosuch"), std::string::npos) << err3;
+}
+
+TEST(ServerSecurity, UploadLimitExtractorListAndSafeNames) {
+  ServerProcess server([] {
+    auto a = test_server_args();
+    a.insert(a.end(), {"--max-upload-mb", "0.05", "--allow-extractors", "youtube,vimeo"});
+    return a;
+  }());
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const std::string bytes = read_file(shared_file("media/jfk.wav"));  // ~350 KB > 51 KB
+  ASSERT_GT(bytes.size(), 100'000u);
+  auto big = c->Post("/api/v1/jobs",
+                     httplib::MultipartFormDataItems{{"file", bytes, "jfk.wav", "audio/wav"}});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(error_code(big), "payload_too_large");
+  auto big_openai =
+      server.client()->Post("/v1/audio/transcriptions",
+                            httplib::MultipartFormDataItems{{"file", bytes, "jfk.wav", "audio/wav"},
+                                                            {"model", "whisper-1", "", ""}});
+  ASSERT_TRUE(big_openai);
+  EXPECT_EQ(big_openai->status, 413);
+  // Nothing of the refused uploads stays on disk.
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(server.dir() / "data" / "uploads")) {
+    files += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(files, 0u);
+
+  // A small upload with a hostile name lands inside the uploads folder under a safe name.
+  auto small = server.client()->Post(
+      "/api/v1/jobs", httplib::MultipartFormDataItems{{"file", bytes.substr(0, 20'000),
+                                                       "../../../escape me.wav", "audio/wav"}});
+  ASSERT_TRUE(small);
+  ASSERT_EQ(small->status, 202) << small->body;
+  EXPECT_FALSE(fs::exists(server.dir() / "escape me.wav"));
+  bool found = false;
+  for (const auto& e : fs::recursive_directory_iterator(server.dir() / "data" / "uploads")) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(e.path().filename(), "escape_me.wav");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+
+  auto youtube = c->Post("/api/v1/jobs", R"({"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"})",
+                         "application/json");
+  ASSERT_TRUE(youtube);
+  EXPECT_NE(youtube->status, 403) << youtube->body;  // allowed (202, or url_unresolvable offline)
+  auto generic =
+      c->Post("/api/v1/jobs", R"({"url":"https://example.com/a.mp3"})", "application/json");
+  ASSERT_TRUE(generic);
+  EXPECT_EQ(generic->status, 403);
+  EXPECT_EQ(error_code(generic), "extractor_forbidden");
+
+  // Request paths never reach the file system.
+  for (const char* p : {"/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.git/config"}) {
+    auto r = c->Get(p);
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 404) << p;
+    EXPECT_EQ(r->body.find("root:"), std::string::npos);
+  }
+  auto settings = json_of(c->Get("/api/v1/settings"));
+  EXPECT_EQ(settings["allowed_extractors"], nlohmann::json({"youtube", "vimeo"}));
+  EXPECT_EQ(settings["max_upload_bytes"], static_cast<int64_t>(0.05 * 1024 * 1024));
+}
+
+TEST(ServerJobs, DashboardIsServedFromTheBinary) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  auto root = c->Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->status, 200);
+  EXPECT_TRUE(root->get_header_value("Content-Type").starts_with("text/html"));
+  EXPECT_NE(root->body.find("<html"), std::string::npos);
+  auto missing = c->Get("/no-such-asset.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(error_code(missing), "not_found");
+}
+
+}  // namespace
+}  // namespace aimara::testing
