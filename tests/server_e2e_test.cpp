@@ -144,6 +144,25 @@ TEST(ServerJobs, UploadCompletesWithTranscriptInEveryFormat) {
   EXPECT_NE(metrics->body.find("aimara_queued_chunks"), std::string::npos);
 }
 
+// The server's default language is auto; each submission's language is the one transcribed in.
+TEST(ServerJobs, EachJobIsTranscribedInItsOwnLanguage) {
+  ServerProcess server(test_server_args());
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const int64_t en = submit_upload(*c, shared_file("media/jfk.wav").string(), "en");
+  const int64_t es = submit_upload(*c, shared_file("media/pv_test_es.wav").string(), "es");
+  ASSERT_GT(en, 0);
+  ASSERT_GT(es, 0);
+  for (auto [id, language] : {std::pair{en, "en"}, std::pair{es, "es"}}) {
+    auto job = wait_for_state(*c, id, "completed");
+    ASSERT_EQ(job.value("state", ""), "completed") << job.dump();
+    auto r = c->Get("/api/v1/jobs/" + std::to_string(id) + "/transcript?format=json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_EQ(json_of(r)["language"], language) << r->body;
+  }
+}
+
 TEST(ServerJobs, UrlJobToLoopbackNeedsAllowPrivateUrls) {
   MediaServer media;
   const std::string url = media.url("/media/jfk.wav");

@@ -46,6 +46,16 @@ std::string local_host() {
 
 bool auto_language(const std::string& l) { return l.empty() || l == "auto"; }
 
+// The spoken language asked for this job (a submission's "language" option, e.g. from the
+// server), else the engine's.
+std::string job_language(const jobs::Job& job, const std::string& engine_language) {
+  auto it = job.options.find("language");
+  if (it != job.options.end() && it->is_string() && !it->get<std::string>().empty()) {
+    return it->get<std::string>();
+  }
+  return engine_language;
+}
+
 // One media job between fetch and completion. Fields without a guard are set before the context
 // is shared and never change after.
 struct JobContext {
@@ -291,6 +301,7 @@ void Engine::Impl::process_claim(store::ClaimedJob claimed) {
         nj.priority = order++;  // the source already sorted them (shortest first or as listed)
         nj.max_attempts = o_.max_attempts;
         nj.options = {{"item", item_to_json(it)}};
+        if (job.options.contains("language")) nj.options["language"] = job.options["language"];
         nj.media = media_info_of(it);
         kids.push_back(std::move(nj));
       }
@@ -378,8 +389,8 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
     ctx->building = std::move(*building);
     ctx->estimated_ms = (*decoder)->info().duration_ms > 0 ? (*decoder)->info().duration_ms
                                                            : job.media.duration_ms;
-    if (!auto_language(asr_.language)) {
-      ctx->language = asr_.language;
+    if (const std::string asked = job_language(job, asr_.language); !auto_language(asked)) {
+      ctx->language = asked;
       ctx->language_known = true;
     }
   }
@@ -429,7 +440,8 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
     if (!ctx->language_known) {
       // No speech chunk at all: nothing to detect.
       ctx->language_known = true;
-      ctx->language = auto_language(asr_.language) ? std::string() : asr_.language;
+      const std::string asked = job_language(ctx->job, asr_.language);
+      ctx->language = auto_language(asked) ? std::string() : asked;
     }
     ctx->cv.notify_all();
     if (ctx->done == ctx->submitted && !ctx->finalizing) {
@@ -592,8 +604,8 @@ void Engine::Impl::finalize(const JobContextPtr& ctx) {
     VideoRef ref{job.media.title, job.media.video_id,
                  job.media.webpage_url.empty() ? job.source : job.media.webpage_url,
                  job.media.platform};
-    auto found = entities_->process_video(ref, language.empty() ? asr_.language : language, refs,
-                                          ctx->stem);
+    const std::string lang = language.empty() ? job_language(job, asr_.language) : language;
+    auto found = entities_->process_video(ref, lang, refs, ctx->stem);
     if (!found) return fail_job(ctx->lease, job, found.error());
     if (auto m = store_->save_mentions(ctx->lease, found->mentions); !m) {
       return fail_job(ctx->lease, job, m.error());
@@ -606,7 +618,7 @@ void Engine::Impl::finalize(const JobContextPtr& ctx) {
   status(job, "storing", 1.0);
   asr::Transcript t;
   t.duration_ms = duration_ms;
-  t.language = language.empty() ? asr_.language : language;
+  t.language = language.empty() ? job_language(job, asr_.language) : language;
   t.model = model_->name();
   t.options = asr_.to_json();
   t.options.erase("threads");  // the machine's shape, not the transcript's
