@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "core/fs.h"
+#include "core/process.h"
 #include "nlp/conll.h"
 #include "nlp/tagger.h"
 #include "nlp/trainer.h"
@@ -221,6 +223,113 @@ TEST_F(EntitiesE2E, TaggerModelFindsThePeopleOfARealTranscript) {
   ASSERT_EQ(speaker.size(), 1u) << alone.out;
   EXPECT_EQ(speaker[0]["type"], "PER");
   EXPECT_EQ(speaker[0]["source"], "model");
+}
+
+TEST_F(EntitiesE2E, ShippedModelIsUsedWithoutBeingNamed) {
+  // No --model: the binary finds models/ner-es.bin by itself (core/paths.h) and tags with it.
+  const fs::path text = shared_file("texts/whispercpp_es-0-ref.txt");
+  auto r = run_aimara({"entities", "extract", text.string(), "--lang", "es", "--json"});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.err, "");  // found and loaded: no warning
+  auto from_model = with(parse_lines(r.out), "source", "model");
+  // The only names in the podcast are its speaker's, the second time mistranscribed; a reader
+  // finds these two and nothing else.
+  ASSERT_EQ(from_model.size(), 2u) << r.out;
+  EXPECT_EQ(from_model[0]["entity"], "Julián Virrueta Mendoza");
+  EXPECT_EQ(from_model[1]["entity"], "Julián Virreta");
+  for (const json& m : from_model) EXPECT_EQ(m["type"], "PER") << m.dump();
+
+  // Plain Spanish with no names: the model invents none.
+  auto plain = run_aimara({"entities", "extract", shared_file("texts/picovoice_test_es.txt").string(),
+                           "--lang", "es", "--json"});
+  ASSERT_TRUE(plain.ok()) << plain.err;
+  EXPECT_EQ(plain.err, "");
+  EXPECT_EQ(plain.out, "");
+}
+
+TEST_F(EntitiesE2E, ShippedModelFindsPeopleAndPlacesOfANewsText) {
+  const fs::path text =
+      write("noticia.txt",
+            "El presidente de Colombia, Gustavo Petro, se reunió ayer en Bogotá con el "
+            "secretario general de la ONU, António Guterres.\n");
+  auto r = run_aimara({"entities", "extract", text.string(), "--lang", "es", "--json",
+                       "--no-default-watchlist"});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.err, "");
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const json& m : with(parse_lines(r.out), "source", "model")) {
+    got.emplace_back(m["entity"].get<std::string>(), m["type"].get<std::string>());
+  }
+  for (const auto& want : std::vector<std::pair<std::string, std::string>>{
+           {"Colombia", "LOC"}, {"Gustavo Petro", "PER"}, {"Bogotá", "LOC"},
+           {"ONU", "ORG"}, {"António Guterres", "PER"}}) {
+    EXPECT_NE(std::find(got.begin(), got.end(), want), got.end())
+        << want.first << " " << want.second << " in " << r.out;
+  }
+}
+
+TEST_F(EntitiesE2E, NerEvalWithTheShippedModelPrintsJson) {
+  // The first 200 sentences of the CoNLL-2002 Spanish dev set, scored with the shipped model.
+  const std::string dev = *read_file(shared_file("ner/es/esp.testa"));
+  size_t end = 0;
+  for (int sentences = 0; sentences < 200 && end != std::string::npos; ++sentences) {
+    end = dev.find("\n\n", end + 1);
+  }
+  ASSERT_NE(end, std::string::npos);
+  const fs::path slice = write("esp.testa.200", dev.substr(0, end + 1));
+  auto r = run_aimara({"ner", "eval", "--lang", "es", slice.string(), "--json"});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.err, "");
+  json j = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j.size(), 4u) << r.out;
+  for (const char* field : {"precision", "recall", "f1"}) {
+    ASSERT_TRUE(j.contains(field) && j[field].is_number()) << field << " in " << r.out;
+    EXPECT_GE(j[field].get<double>(), 0.6) << field;  // the shipped model, not an empty one
+    EXPECT_LE(j[field].get<double>(), 1.0) << field;
+  }
+  ASSERT_TRUE(j.contains("tokens_per_second") && j["tokens_per_second"].is_number()) << r.out;
+  EXPECT_GT(j["tokens_per_second"].get<double>(), 0.0);
+}
+
+TEST_F(EntitiesE2E, InstalledBinaryFindsModelsInItsPrefix) {
+  // The layout `cmake --install` makes: <prefix>/bin/aimara, <prefix>/share/aimara/models. A
+  // model for a made-up language "xx" exists only there, so finding it proves the lookup.
+  const fs::path prefix = dir_->path() / "prefix";
+  fs::create_directories(prefix / "bin");
+  fs::create_directories(prefix / "share" / "aimara" / "models");
+  const fs::path binary = prefix / "bin" / "aimara";
+  fs::copy_file(AIMARA_BINARY, binary);
+  fs::permissions(binary, fs::perms::owner_exec, fs::perm_options::add);
+
+  auto conll = nlp::read_conll(shared_file("ner/es/esp.train"));
+  ASSERT_TRUE(conll.has_value()) << conll.error().to_string();
+  std::vector<nlp::ConllSentence> train(conll->begin(), conll->begin() + 300);
+  nlp::TrainOptions options;
+  options.language = "xx";
+  options.epochs = 2;
+  options.stacking = false;
+  auto model = nlp::train_model(train, {}, options);
+  ASSERT_TRUE(model.has_value()) << model.error().to_string();
+  ASSERT_TRUE((*model)->save(prefix / "share" / "aimara" / "models" / "ner-xx.bin").has_value());
+
+  ProcessOptions run;
+  run.env = {{"AIMARA_MODELS_DIR", ""}};  // empty: not set (core/paths.h)
+  run.timeout = std::chrono::seconds(60);
+  auto r = run_process({binary.string(), "ner", "tag", "--lang", "xx", "El Real Madrid ganó."}, run);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_EQ(r->err, "");
+
+  // and without it, the error names the folders searched, the prefix's among them
+  auto missing = run_process({binary.string(), "ner", "tag", "--lang", "yy", "Madrid"}, run);
+  ASSERT_TRUE(missing.has_value()) << missing.error().to_string();
+  EXPECT_NE(missing->exit_code, 0);
+  EXPECT_NE(missing->err.find("model_missing"), std::string::npos) << missing->err;
+  EXPECT_NE(missing->err.find((prefix / "share" / "aimara" / "models").string()),
+            std::string::npos)
+      << missing->err;
 }
 
 TEST_F(EntitiesE2E, MissingModelWarnsOnceAndPatternsStillWork) {

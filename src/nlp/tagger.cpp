@@ -11,6 +11,7 @@
 #include "nlp/model_file.h"
 #include "nlp/sequence_decoder.h"
 #include "nlp/tokenizer.h"
+#include "nlp/word_profiles.h"
 
 namespace aimara::nlp {
 
@@ -86,6 +87,9 @@ struct DocumentScratch {
   std::vector<std::vector<float>> emissions;  // final-stage emissions per sentence
   std::vector<float> delta;
   std::vector<int> back;
+  std::vector<std::string_view> all_words;
+  std::vector<std::vector<std::string>> recased;
+  std::vector<std::vector<std::string_view>> recased_views;
 };
 
 DocumentScratch& scratch() {
@@ -93,10 +97,34 @@ DocumentScratch& scratch() {
   return s;
 }
 
+// Uncased documents (all lowercase or all capitals) are read as the training text usually wrote
+// their words (word_profiles.h truecase); returns the words to tag.
+const std::vector<std::vector<std::string_view>>& recase(
+    const ModelData& m, const std::vector<std::vector<std::string_view>>& sentences,
+    DocumentScratch& s) {
+  if (m.word_profiles.empty()) return sentences;
+  s.all_words.clear();
+  for (const auto& sentence : sentences) {
+    s.all_words.insert(s.all_words.end(), sentence.begin(), sentence.end());
+  }
+  if (detect_casing(s.all_words) == TextCasing::kNormal) return sentences;
+  s.recased.resize(sentences.size());
+  s.recased_views.resize(sentences.size());
+  for (size_t d = 0; d < sentences.size(); ++d) {
+    s.recased[d].clear();
+    for (size_t i = 0; i < sentences[d].size(); ++i) {
+      s.recased[d].push_back(truecase(sentences[d][i], i == 0, m.word_profiles));
+    }
+    s.recased_views[d].assign(s.recased[d].begin(), s.recased[d].end());
+  }
+  return s.recased_views;
+}
+
 // Tags sentences[0..n) as one document; results in s.paths / s.emissions.
 void decode_document(const ModelData& m, const NerModel::Compiled& c,
-                     const std::vector<std::vector<std::string_view>>& sentences,
+                     const std::vector<std::vector<std::string_view>>& original,
                      DocumentScratch& s) {
+  const std::vector<std::vector<std::string_view>>& sentences = recase(m, original, s);
   const size_t n = sentences.size();
   const size_t L = m.labels.size();
   s.features.resize(n);

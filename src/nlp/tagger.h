@@ -5,7 +5,9 @@
 // on CoNLL data and stored as a compact binary file (magic "AIMNER", a format version, the
 // language, int16-quantised weights). It tags in two stages: the second re-tags each document
 // (up to kDocumentSentences sentences at a time) knowing the first stage's labels of the whole
-// document, so a name is typed consistently across it. The shipped models are ner-<lang>.bin ("ner-es.bin",
+// document, so a name is typed consistently across it. A document without casing (all lowercase
+// or all capitals, as some transcripts are) is first truecased from the word profiles the model
+// was trained with (word_profiles.h). The shipped models are ner-<lang>.bin ("ner-es.bin",
 // "ner-en.bin") in one of core/paths.h shipped_models_dirs(); find_shipped_model() finds them.
 //
 //   auto model = NerModel::load(*find_shipped_model("es"));

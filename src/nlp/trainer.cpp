@@ -273,7 +273,13 @@ class Trainer {
  private:
   size_t fold_count() const { return std::max<size_t>(options_.folds, 2); }
   std::vector<Example> make_examples(const std::vector<ConllSentence>& train);
+  // The case-changed copies as the tagger reads uncased text: truecased (word_profiles.h) with
+  // the profiles of the other folds.
+  void recase_copies(std::vector<Example>& examples) const;
   void index_stage1(const std::vector<Example>& examples, IndexedCorpus& out, bool grow);
+  // Forgets the features seen fewer than options_.min_feature_count times in `c` (the stage-1
+  // training corpus, indexed first), renumbering the others.
+  void drop_rare_features(IndexedCorpus& c);
   void index_stage2(const IndexedCorpus& stage1, const std::vector<std::vector<int>>& paths,
                     IndexedCorpus& out, bool grow);
   // Trains on the sentences for which `use` is true; keeps the best epoch on `dev` (if any).
@@ -329,6 +335,15 @@ std::vector<Example> Trainer::make_examples(const std::vector<ConllSentence>& tr
   return out;
 }
 
+void Trainer::recase_copies(std::vector<Example>& examples) const {
+  for (Example& e : examples) {
+    if (e.words == e.source->words) continue;
+    for (size_t i = 0; i < e.words.size(); ++i) {
+      e.words[i] = truecase(e.words[i], i == 0, fold_profiles_[e.fold]);
+    }
+  }
+}
+
 void Trainer::index_stage1(const std::vector<Example>& examples, IndexedCorpus& out, bool grow) {
   SentenceFeatures f;
   std::vector<std::string_view> words;
@@ -358,6 +373,32 @@ void Trainer::index_stage1(const std::vector<Example>& examples, IndexedCorpus& 
     out.source.push_back(e.source);
     out.word_keys.push_back(f.word_keys);
   }
+}
+
+void Trainer::drop_rare_features(IndexedCorpus& c) {
+  if (options_.min_feature_count <= 1) return;
+  std::vector<uint32_t> count(space_.size(), 0);
+  for (uint32_t f : c.features) ++count[f];
+  FeatureSpace kept;
+  std::vector<int64_t> renumbered(space_.size(), -1);
+  for (size_t id = 0; id < space_.size(); ++id) {
+    if (count[id] >= options_.min_feature_count) renumbered[id] = kept.intern(space_.key(id));
+  }
+  std::vector<uint32_t> features;
+  std::vector<uint32_t> token_offsets = {0};
+  features.reserve(c.features.size());
+  token_offsets.reserve(c.token_offsets.size());
+  for (size_t t = 0; t + 1 < c.token_offsets.size(); ++t) {
+    for (uint32_t k = c.token_offsets[t]; k < c.token_offsets[t + 1]; ++k) {
+      if (const int64_t id = renumbered[c.features[k]]; id >= 0) {
+        features.push_back(static_cast<uint32_t>(id));
+      }
+    }
+    token_offsets.push_back(static_cast<uint32_t>(features.size()));
+  }
+  c.features = std::move(features);
+  c.token_offsets = std::move(token_offsets);
+  space_ = std::move(kept);
 }
 
 void Trainer::index_stage2(const IndexedCorpus& c1, const std::vector<std::vector<int>>& paths,
@@ -521,7 +562,7 @@ void Trainer::fill_stage(ModelStage& stage, const Weights& w, size_t features) c
 
 Result<std::unique_ptr<NerModel>> Trainer::run(const std::vector<ConllSentence>& train,
                                                const std::vector<ConllSentence>& dev) {
-  const std::vector<Example> examples = make_examples(train);
+  std::vector<Example> examples = make_examples(train);
   if (options_.gazetteer) {
     fold_gazetteers_.assign(fold_count(), EntityGazetteer{});
     for (const Example& e : examples) {
@@ -547,8 +588,11 @@ Result<std::unique_ptr<NerModel>> Trainer::run(const std::vector<ConllSentence>&
     for (const WordProfileCounter& c : folds) fold_profiles_.push_back(c.build());
   }
 
+  if (options_.word_profiles) recase_copies(examples);
+
   IndexedCorpus train1, dev1;
   index_stage1(examples, train1, true);
+  drop_rare_features(train1);
   const size_t stage1_features = space_.size();
   if (!dev.empty()) {
     const std::vector<size_t> pieces = document_pieces(dev);

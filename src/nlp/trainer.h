@@ -12,7 +12,8 @@
 //   learn to trust a gazetteer that always contains the answer; the model ships the gazetteer of
 //   all the training data.
 // - Augmentation for transcript text: extra lowercased and uppercased copies of a fraction of the
-//   training documents, so casing is not the only cue.
+//   training documents, truecased as the tagger truecases uncased text (word_profiles.h, with the
+//   profiles of the other folds), so the model learns from what it will be given.
 // - With a dev set, each epoch's averaged weights are scored on it and the best epoch is kept;
 //   the dev set also calibrates the confidence temperature.
 // - The result is pruned and quantised exactly as it will be saved (model_file.h), so the model
@@ -45,7 +46,7 @@ struct TrainOptions {
   bool word_profiles = true;       // casing profiles of the training words (word_profiles.h)
   bool stacking = true;            // train the second stage
   size_t folds = 5;                // for gazetteer features and stage-1 labels of the training data
-  size_t min_feature_count = 1;    // features seen fewer times in training are dropped
+  size_t min_feature_count = 1;    // stage-1 features seen fewer times in training are dropped
   float prune_below = 0.02f;       // model_file.h: drop rows below this share of the largest weight
   std::string description;         // how it was trained (stored in the model)
 };
