@@ -517,6 +517,132 @@ TEST(ServerSecurity, UploadLimitExtractorListAndSafeNames) {
   EXPECT_EQ(settings["max_upload_bytes"], static_cast<int64_t>(0.05 * 1024 * 1024));
 }
 
+// GET /api/v1/jobs/{id}/media: an upload's file, whole or by range; nothing for a URL job, a
+// file that is gone or an unknown job.
+TEST(ServerMedia, UploadIsServedWholeAndByRange) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const std::string bytes = read_file(shared_file("media/jfk.wav"));
+  const int64_t id = submit_upload(*c, shared_file("media/jfk.wav").string());
+  ASSERT_GT(id, 0);
+  const std::string path = "/api/v1/jobs/" + std::to_string(id) + "/media";
+
+  auto whole = c->Get(path);
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body.substr(0, 200);
+  EXPECT_EQ(whole->get_header_value("Content-Type"), "audio/wav");
+  EXPECT_EQ(whole->get_header_value("Accept-Ranges"), "bytes");
+  EXPECT_EQ(whole->body.size(), bytes.size());
+  EXPECT_TRUE(whole->body == bytes) << "the body is the uploaded file";
+
+  auto part = c->Get(path, httplib::Headers{{"Range", "bytes=100-199"}});
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->get_header_value("Content-Range"),
+            "bytes 100-199/" + std::to_string(bytes.size()));
+  EXPECT_EQ(part->body, bytes.substr(100, 100));
+  auto tail = c->Get(path, httplib::Headers{{"Range", "bytes=-16"}});
+  ASSERT_TRUE(tail);
+  EXPECT_EQ(tail->status, 206);
+  EXPECT_EQ(tail->body, bytes.substr(bytes.size() - 16));
+  auto beyond = c->Get(path, httplib::Headers{{"Range", "bytes=99999999-"}});
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->status, 416);
+
+  // A URL job's media is not on this server; an unknown job is not found.
+  auto url_job = c->Post("/api/v1/jobs", R"({"url":"https://8.8.8.8/a.mp3"})", "application/json");
+  ASSERT_TRUE(url_job);
+  ASSERT_EQ(url_job->status, 202) << url_job->body;
+  const int64_t url_id = json_of(url_job)["ids"][0].get<int64_t>();
+  auto none = c->Get("/api/v1/jobs/" + std::to_string(url_id) + "/media");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  EXPECT_EQ(error_code(none), "media_unavailable");
+  auto unknown = c->Get("/api/v1/jobs/999999/media");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(error_code(unknown), "not_found");
+
+  // The file is gone: nothing to serve.
+  size_t removed = 0;
+  for (const auto& e : fs::recursive_directory_iterator(server.dir() / "data" / "uploads")) {
+    if (e.is_regular_file()) removed += fs::remove(e.path()) ? 1 : 0;
+  }
+  ASSERT_EQ(removed, 1u);
+  auto gone = c->Get(path);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(error_code(gone), "media_unavailable");
+  EXPECT_EQ(gone->get_header_value("Content-Type"), "application/json");
+}
+
+// A job `aimara run` made from a local file in the same store: its file is served, by the
+// server, while it exists.
+TEST(ServerMedia, LocalFileJobIsServed) {
+  ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
+  ASSERT_GT(server.port(), 0);
+  const fs::path local = server.dir() / "talk.mp3";
+  fs::copy_file(shared_file("media/jfk.mp3"), local);
+  auto run = run_aimara({"run", local.string(), "-m", test_model().string(), "--no-vad", "-o",
+                         (server.dir() / "run-out").string(), "--store",
+                         "sqlite:" + (server.dir() / "aimara.db").string(), "-l", "en",
+                         "--no-progress"},
+                        240);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto c = server.client();
+  auto list = json_of(c->Get("/api/v1/jobs"));
+  ASSERT_EQ(list["jobs"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["jobs"][0]["platform"], "local");
+  const std::string path = "/api/v1/jobs/" + std::to_string(list["jobs"][0]["id"].get<int64_t>()) +
+                           "/media";
+  auto r = c->Get(path);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body.substr(0, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "audio/mpeg");
+  EXPECT_TRUE(r->body == read_file(local));
+  fs::remove(local);
+  auto gone = c->Get(path);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(error_code(gone), "media_unavailable");
+}
+
+// With a token, the media needs it too; like the event stream (and nothing else) it may come as
+// ?access_token=, since an <audio> element cannot send headers.
+TEST(ServerMedia, TokenIsRequiredAndMayComeInTheQuery) {
+  const std::string token = "media-token";
+  ServerProcess server(
+      {"-m", test_model().string(), "--no-vad", "--workers", "0", "--token", token});
+  ASSERT_GT(server.port(), 0);
+  const int64_t id = submit_upload(*server.client(token), shared_file("media/jfk.wav").string());
+  ASSERT_GT(id, 0);
+  const std::string path = "/api/v1/jobs/" + std::to_string(id) + "/media";
+  auto anon = server.client();
+  auto refused = anon->Get(path);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(error_code(refused), "unauthorized");
+  auto wrong = anon->Get(path + "?access_token=not-it");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto query = anon->Get(path + "?access_token=" + token);
+  ASSERT_TRUE(query);
+  EXPECT_EQ(query->status, 200);
+  EXPECT_EQ(query->body.size(), read_file(shared_file("media/jfk.wav")).size());
+  auto header = server.client(token)->Get(path, httplib::Headers{{"Range", "bytes=0-9"}});
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->status, 206);
+  // The query token opens the media and the event stream only.
+  for (const std::string& p :
+       std::vector<std::string>{"/api/v1/jobs", "/api/v1/jobs/" + std::to_string(id),
+                                "/api/v1/jobs/" + std::to_string(id) + "/transcript"}) {
+    auto r = anon->Get(p + "?access_token=" + token);
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 401) << p;
+  }
+}
+
 TEST(ServerJobs, DashboardIsServedFromTheBinary) {
   ServerProcess server({"-m", test_model().string(), "--no-vad", "--workers", "0"});
   ASSERT_GT(server.port(), 0);

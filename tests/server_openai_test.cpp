@@ -15,7 +15,13 @@ httplib::MultipartFormDataItems form(const std::string& format,
       {"file", read_file(shared_file("media/jfk.wav")), "jfk.wav", "audio/wav"},
       {"model", "whisper-1", "", ""},
       {"response_format", format, "", ""}};
-  for (auto& [k, v] : extra) items.push_back({k, v, "", ""});
+  for (auto& [k, v] : extra) {
+    if (k == "model") {
+      items[1].content = v;  // instead of whisper-1
+    } else {
+      items.push_back({k, v, "", ""});
+    }
+  }
   return items;
 }
 
@@ -33,9 +39,11 @@ TEST(ServerOpenAi, ResponseShapes) {
   ASSERT_TRUE(j["text"].is_string());
   EXPECT_FALSE(j["text"].get<std::string>().empty());
 
-  auto text = c->Post("/v1/audio/transcriptions", form("text"));
+  // The loaded model's own name is accepted as well as whisper-1.
+  const std::string loaded = json_of(c->Get("/api/v1/settings"))["model"];
+  auto text = c->Post("/v1/audio/transcriptions", form("text", {{"model", loaded}}));
   ASSERT_TRUE(text);
-  EXPECT_EQ(text->status, 200);
+  EXPECT_EQ(text->status, 200) << text->body;
   EXPECT_TRUE(text->get_header_value("Content-Type").starts_with("text/plain"));
 
   auto srt = c->Post("/v1/audio/transcriptions", form("srt"));
@@ -128,6 +136,20 @@ TEST(ServerOpenAi, BadRequestsGetOpenAiErrors) {
                     {"file", read_file(shared_file("media/jfk.wav")), "jfk.wav", "audio/wav"}}),
         400, "model");
   check(c->Post("/v1/audio/transcriptions", R"({"file":"x"})", "application/json"), 400, "file");
+  // The server runs one model: OpenAI's "whisper-1" and the loaded model's name stand for it,
+  // any other name is refused (the synchronous API refuses it too, with its own envelope).
+  auto other = c->Post("/v1/audio/transcriptions", form("json", {{"model", "gpt-4o-transcribe"}}));
+  check(other, 400, "model");
+  EXPECT_EQ(json_of(other)["error"]["code"], "model_not_found");
+  const std::string loaded = json_of(c->Get("/api/v1/settings"))["model"];
+  EXPECT_NE(json_of(other)["error"]["message"].get<std::string>().find(loaded), std::string::npos);
+  auto sync = c->Post("/api/v1/transcribe",
+                      httplib::MultipartFormDataItems{
+                          {"file", read_file(shared_file("media/jfk.wav")), "jfk.wav", "audio/wav"},
+                          {"model", "small", "", ""}});
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->status, 400);
+  EXPECT_EQ(error_code(sync), "model_unavailable");
   // Not media at all, and media over the decoded-duration limit.
   check(
       c->Post("/v1/audio/transcriptions",

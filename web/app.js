@@ -809,7 +809,7 @@
   function renderTranscript() {
     const list = $("transcript");
     const query = $("transcript-filter").value.trim();
-    const canSeek = Boolean(jobView.mediaUrl);
+    const canSeek = mediaReady();
     const shown = query
       ? jobView.segments.filter((s) => highlighted(s.text, query).some((n) => n.nodeName === "MARK"))
       : jobView.segments;
@@ -863,8 +863,9 @@
     }
   }
 
-  // The media of a job, when the server keeps it, is GET /api/v1/jobs/ID/media (docs/api.md); when
-  // it has none the player stays hidden and timestamps are links to the segment instead of seeks.
+  // The media of a job, when it is on the server (an upload or a local file), is
+  // GET /api/v1/jobs/ID/media (docs/api.md), served with ranges so the player can seek; when it has
+  // none (404 media_unavailable) the player stays hidden and timestamps link to the segment.
   function setupPlayer(job) {
     const url = auth.withToken(`${API}/jobs/${encodeURIComponent(job.id)}/media`);
     const player = $("player");
@@ -878,7 +879,7 @@
     };
     const onFail = () => {
       if (jobView.id !== job.id) return;
-      jobView.mediaUrl = null;
+      jobView.mediaUrl = "none"; // not asked for again while this job is shown
       $("player-box").hidden = true;
     };
     player.addEventListener("loadedmetadata", onReady, { once: true });
@@ -887,10 +888,14 @@
     player.load();
   }
 
+  function mediaReady() {
+    return Boolean(jobView.mediaUrl) && jobView.mediaUrl !== "pending" && jobView.mediaUrl !== "none";
+  }
+
   function goToTime(ms, { play }) {
     jobView.targetMs = ms;
     const player = $("player");
-    if (jobView.mediaUrl && jobView.mediaUrl !== "pending") {
+    if (mediaReady()) {
       player.currentTime = ms / 1000;
       if (play) player.play().catch(() => {});
     }
@@ -1112,11 +1117,32 @@
     if (prev.name !== route.name) $("main").focus({ preventScroll: true });
   }
 
+  // PUT /settings {parallel, concurrency}: the server applies it to the jobs it starts next. The
+  // latest change wins: one waiting in a short timer replaces the one before it.
+  let workLimitTimer = null;
+  function saveWorkLimit() {
+    clearTimeout(workLimitTimer);
+    workLimitTimer = setTimeout(async () => {
+      const parallel = $("submit-parallel").checked;
+      const concurrency = Number($("submit-concurrency").value);
+      try {
+        const s = await api("/settings", { method: "PUT", json: { parallel, concurrency } });
+        announce(s.max_active_jobs === 1 ? "One job at a time" : `${s.max_active_jobs} jobs at once`);
+      } catch (e) {
+        alertMessage(`Could not change how many jobs run at once: ${e.message}`);
+      }
+    }, 250);
+  }
+
   // What the server runs with (GET /settings): shown as the form's defaults.
   async function loadSettings() {
     try {
       const s = await api("/settings");
-      if (s.model) $("submit-model").placeholder = `server default (${s.model.split("/").pop()})`;
+      // The server runs one model; a job may only ask for it (docs/api.md), so it is all we offer.
+      const models = Array.isArray(s.models) && s.models.length ? s.models : (s.model ? [s.model] : []);
+      if (models.length) {
+        setKids($("submit-model"), ...models.map((m) => el("option", { value: m }, m)));
+      }
       if (s.language && s.language !== "auto") {
         const opt = $("submit-language").querySelector('option[value=""]');
         opt.textContent = `server default (${s.language})`;
@@ -1142,6 +1168,9 @@
     slider.addEventListener("input", syncConcurrency);
     $("submit-parallel").addEventListener("change", syncConcurrency);
     syncConcurrency();
+    // The switch and the slider set how many jobs the server works on at once, from now on.
+    slider.addEventListener("change", saveWorkLimit);
+    $("submit-parallel").addEventListener("change", saveWorkLimit);
 
     $("state-filter").addEventListener("change", (ev) => {
       store.filter = ev.target.value;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -105,6 +106,8 @@ struct Engine::Impl {
   void finalize(const JobContextPtr& ctx);
   void heartbeat_loop(std::stop_token stop);
   void fail_job(const jobs::Lease& lease, const jobs::Job& job, const Error& error);
+  bool reserve_claim_slot();
+  void return_claim_slot();
   void register_lease(const jobs::Lease& lease, const JobContextPtr& ctx);
   void unregister_lease(int64_t job_id);
   std::string stem_for(const jobs::Job& job);
@@ -142,6 +145,11 @@ struct Engine::Impl {
 
   mutable std::mutex leases_mu_;
   std::map<int64_t, std::pair<jobs::Lease, std::weak_ptr<JobContext>>> leases_;  // guarded
+  // The run-time limit on jobs held at once (set_max_active_jobs) and the fetchers between
+  // reserving a place under it and holding the lease they claimed. Both guarded by leases_mu_.
+  int max_active_ = std::numeric_limits<int>::max();
+  int claiming_ = 0;
+  std::condition_variable slots_cv_;  // a lease was given up, the limit changed, or stopping
 
   std::mutex stems_mu_;
   std::map<std::string, int64_t> stems_;  // guarded by stems_mu_: stem -> job id
@@ -243,19 +251,42 @@ void Engine::Impl::fetch_loop(int index) {
   const std::string owner = fmt::format("{}/fetch{}", worker_id_, index);
   (void)owner;
   while (!stopping()) {
+    // A place under the limit of jobs held at once, reserved before the claim so that fetchers
+    // claiming together cannot pass it.
+    if (!reserve_claim_slot()) break;
     // Do not claim more work than the chunker can take soon: a claimed job holds a lease.
     auto claimed = store_->claim(worker_id_, o_.lease_ms);
     if (!claimed) {
+      return_claim_slot();
       observer_.on_message("store: " + claimed.error().to_string());
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
     if (!claimed->has_value()) {
+      return_claim_slot();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
-    process_claim(std::move(**claimed));
+    process_claim(std::move(**claimed));  // its register_lease takes over the reserved place
   }
+}
+
+bool Engine::Impl::reserve_claim_slot() {
+  std::unique_lock lock(leases_mu_);
+  slots_cv_.wait(lock, [&] {
+    return stopping() || static_cast<int>(leases_.size()) + claiming_ < max_active_;
+  });
+  if (stopping()) return false;
+  ++claiming_;
+  return true;
+}
+
+void Engine::Impl::return_claim_slot() {
+  {
+    std::lock_guard lock(leases_mu_);
+    --claiming_;
+  }
+  slots_cv_.notify_all();
 }
 
 void Engine::Impl::process_claim(store::ClaimedJob claimed) {
@@ -683,12 +714,14 @@ void Engine::Impl::heartbeat_loop(std::stop_token stop) {
 }
 
 void Engine::Impl::fail_job(const jobs::Lease& lease, const jobs::Job& job, const Error& error) {
-  unregister_lease(job.id);
   if (error.code == ErrorCode::kLeaseLost) {
+    unregister_lease(job.id);
     status(job, "failed", 0.0, -1.0, error.to_string());
     return;  // another worker owns it now
   }
+  // The store says failed before the place is given up, so the next job never overlaps it.
   auto state = store_->fail(lease, error, !jobs::is_permanent(error.code));
+  unregister_lease(job.id);
   std::string stage = state ? std::string(jobs::state_name(*state)) : "failed";
   status(job, stage, 0.0, -1.0, error.to_string());
   observer_.on_message(fmt::format("{} {}: {}{}", stage == "dead" ? "FAILED" : "retrying",
@@ -697,14 +730,21 @@ void Engine::Impl::fail_job(const jobs::Lease& lease, const jobs::Job& job, cons
                                    stage == "failed" ? " (will retry)" : ""));
 }
 
+// Called by the fetcher that claimed the job: its reserved place becomes this lease.
 void Engine::Impl::register_lease(const jobs::Lease& lease, const JobContextPtr& ctx) {
   std::lock_guard lock(leases_mu_);
   leases_[lease.job_id] = {lease, ctx};
+  --claiming_;
 }
 
+// Called once the store no longer shows the job as running here (completed, failed, released):
+// a fetcher waiting under the limit may claim the next job.
 void Engine::Impl::unregister_lease(int64_t job_id) {
-  std::lock_guard lock(leases_mu_);
-  leases_.erase(job_id);
+  {
+    std::lock_guard lock(leases_mu_);
+    leases_.erase(job_id);
+  }
+  slots_cv_.notify_all();
 }
 
 std::string Engine::Impl::stem_for(const jobs::Job& job) {
@@ -747,7 +787,11 @@ void Engine::Impl::start() {
 void Engine::Impl::stop(bool graceful) {
   if (stopped_.exchange(true)) return;
   if (!graceful) abandon_.request_stop();
-  stop_all_ = true;
+  {
+    std::lock_guard lock(leases_mu_);  // a fetcher waiting for a place sees it before it sleeps
+    stop_all_ = true;
+  }
+  slots_cv_.notify_all();
   for (auto& f : fetchers_) {
     if (f.joinable()) f.join();
   }
@@ -799,6 +843,17 @@ const asr::WhisperModel& Engine::model() const { return *impl_->model_; }
 int Engine::active_jobs() const {
   std::lock_guard lock(impl_->leases_mu_);
   return static_cast<int>(impl_->leases_.size());
+}
+void Engine::set_max_active_jobs(int n) {
+  {
+    std::lock_guard lock(impl_->leases_mu_);
+    impl_->max_active_ = std::max(1, n);
+  }
+  impl_->slots_cv_.notify_all();
+}
+int Engine::max_active_jobs() const {
+  std::lock_guard lock(impl_->leases_mu_);
+  return impl_->max_active_;
 }
 size_t Engine::queued_chunks() const { return impl_->pool_->queued(); }
 int64_t Engine::audio_ms_transcribed() const { return impl_->audio_ms_.load(); }

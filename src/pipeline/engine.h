@@ -52,6 +52,14 @@ class Engine {
                                           const asr::TranscribeOptions& options,
                                           std::stop_token stop = {});
 
+  // How many jobs the engine holds at once (claimed and not yet completed, failed or handed
+  // back): at most `n` (values below 1 count as 1), and never more than options.fetchers. While
+  // that many are held no fetcher claims; jobs already held finish whatever the new value.
+  // Without a call the fetchers alone are the limit (`aimara run`). `aimara serve` starts enough
+  // fetchers for its largest setting and moves this limit at run time.
+  void set_max_active_jobs(int n);
+  int max_active_jobs() const;
+
   store::Store& store();
   const asr::WhisperModel& model() const;
   // Jobs this engine holds right now, and chunks waiting for an ASR worker (for /metrics).

@@ -6,9 +6,11 @@
 #include "server/content_api.h"
 #include "server/events_hub.h"
 #include "server/jobs_api.h"
+#include "server/media_api.h"
 #include "server/metrics.h"
 #include "server/openai_api.h"
 #include "server/serve_options.h"
+#include "server/settings_api.h"
 #include "server/transcribe_api.h"
 #include "server/web_assets.h"
 
@@ -18,6 +20,14 @@ namespace {
 
 bool needs_token(const std::string& path) {
   return path.starts_with("/api/") || path.starts_with("/v1/") || path == "/metrics";
+}
+
+// What browsers fetch without a way to set headers (EventSource, <audio src>): these GETs also
+// take the token as ?access_token=. Nothing else does, so a token in a URL opens no more than
+// reading events and media.
+bool takes_query_token(const httplib::Request& req) {
+  return (req.method == "GET" || req.method == "HEAD") &&
+         (req.path == "/api/v1/events" || is_media_path(req.path));
 }
 
 std::string default_code(int status) {
@@ -134,7 +144,7 @@ void HttpServer::configure() {
     const std::string auth = req.get_header_value("Authorization");
     if (auth.size() > 7 && (auth.starts_with("Bearer ") || auth.starts_with("bearer "))) {
       given = auth.substr(7);
-    } else if (req.path == "/api/v1/events" && req.has_param("access_token")) {
+    } else if (takes_query_token(req) && req.has_param("access_token")) {
       given = req.get_param_value("access_token");
     }
     if (token_matches(ctx_.options.token, given)) {
@@ -191,6 +201,8 @@ void HttpServer::configure() {
               send_json(res, counts ? 200 : 503, body);
             })));
   register_jobs_api(http_, ctx_);
+  register_media_api(http_, ctx_);
+  register_settings_api(http_, ctx_);
   register_content_api(http_, ctx_);
   register_transcribe_api(http_, ctx_);
   register_openai_api(http_, ctx_);

@@ -8,15 +8,17 @@
 //   idle. Request bodies: at most max_upload_bytes (+ room for multipart framing); each route
 //   applies its own, smaller limit where it reads JSON.
 // - Auth: with a token configured, every /api/, /v1/ and /metrics request needs
-//   `Authorization: Bearer <token>` (GET /api/v1/events also takes ?access_token=, as browsers'
-//   EventSource cannot send headers); 401 otherwise. /healthz and the dashboard's files stay
+//   `Authorization: Bearer <token>` (GET /api/v1/events and GET /api/v1/jobs/{id}/media also
+//   take ?access_token=, as browsers' EventSource and <audio> cannot send headers); 401
+//   otherwise. /healthz and the dashboard's files stay
 //   open. Tokens are compared in constant time.
 // - Browsers: a state-changing request whose Origin is not this server is refused
 //   (403 cross_origin); without a token, a loopback server answers only requests whose Host is a
 //   loopback name (403 forbidden_host), so a page on a name rebound to 127.0.0.1 cannot use it.
 // - Errors: anything httplib answers by itself (404, 413, 400) gets the JSON envelope too.
-// - Routes: jobs_api.h, content_api.h, transcribe_api.h, openai_api.h, events_hub.h, metrics.h,
-//   /healthz here, and the dashboard (web_assets.h) for any other GET.
+// - Routes: jobs_api.h, media_api.h, settings_api.h, content_api.h, transcribe_api.h,
+//   openai_api.h, events_hub.h, metrics.h, /healthz here, and the dashboard (web_assets.h) for
+//   any other GET.
 //
 // Thread-safety: create() and run() from one thread; stop() from any thread, once run() started.
 // Ownership: borrows the context, which must outlive the server.

@@ -31,8 +31,9 @@ std::expected<void, ApiError> check_options(const SubmitOptions& o) {
     return std::unexpected(api_error(400, "invalid_request",
                                      "'language' is auto or a 2-3 letter code such as en or es"));
   }
-  if (o.concurrency && (*o.concurrency < 1 || *o.concurrency > 10)) {
-    return std::unexpected(api_error(400, "invalid_request", "'concurrency' is from 1 to 10"));
+  if (o.concurrency && (*o.concurrency < 1 || *o.concurrency > kMaxConcurrency)) {
+    return std::unexpected(api_error(
+        400, "invalid_request", fmt::format("'concurrency' is from 1 to {}", kMaxConcurrency)));
   }
   if (o.model.size() > 200) {
     return std::unexpected(api_error(400, "invalid_request", "'model' is too long"));
@@ -70,6 +71,7 @@ void post_jobs(ServerContext& ctx, const httplib::Request& req, httplib::Respons
     }
     auto options = submit_options_from_form(*form);
     if (!options) return send_error(res, options.error());
+    if (auto m = choose_model(ctx, *options); !m) return send_error(res, m.error());
     auto entry = enqueue_upload(ctx, *form, *options);
     if (!entry) return send_error(res, entry.error());
     return send_accepted(res, nlohmann::json::array({*entry}));
@@ -105,6 +107,7 @@ void post_jobs(ServerContext& ctx, const httplib::Request& req, httplib::Respons
   }
   auto options = submit_options_from_json(*json);
   if (!options) return send_error(res, options.error());
+  if (auto m = choose_model(ctx, *options); !m) return send_error(res, m.error());
   auto entries = enqueue_urls(ctx, urls, *options);
   if (!entries) return send_error(res, entries.error());
   send_accepted(res, std::move(*entries));
@@ -213,23 +216,19 @@ void change_job(ServerContext& ctx, const httplib::Request& req, httplib::Respon
   send_json(res, 200, job_json(*now, now_ms()));
 }
 
-void get_settings(ServerContext& ctx, httplib::Response& res) {
-  const auto& o = ctx.options;
-  send_json(res, 200,
-            {{"model", o.run.model},
-             {"language", o.run.asr.language},
-             {"workers", ctx.workers},
-             {"engine", ctx.engine != nullptr},
-             {"concurrency", o.run.fetchers},
-             {"parallel", o.run.fetchers > 1},
-             {"max_upload_bytes", o.max_upload_bytes},
-             {"max_duration_s", static_cast<int64_t>(o.run.max_duration_h * 3600.0)},
-             {"allow_private_urls", o.allow_private_urls},
-             {"allowed_extractors", o.allowed_extractors},
-             {"max_sse_clients", o.max_sse_clients}});
+void apply_work_limit(ServerContext& ctx, const SubmitOptions& options) {
+  if (!options.parallel && !options.concurrency) return;
+  // Checked already (1..kMaxConcurrency), so this cannot be refused.
+  (void)ctx.work_limit.update(options.parallel, options.concurrency);
 }
 
 }  // namespace
+
+std::expected<void, ApiError> choose_model(const ServerContext& ctx, SubmitOptions& options) {
+  if (auto ok = ctx.model.check(options.model); !ok) return ok;
+  if (!options.model.empty()) options.model = ctx.model.name();  // one spelling in the store
+  return {};
+}
 
 nlohmann::json SubmitOptions::to_json() const {
   nlohmann::json j = nlohmann::json::object();
@@ -305,6 +304,7 @@ std::expected<nlohmann::json, ApiError> enqueue_urls(ServerContext& ctx,
       return std::unexpected(e);
     }
   }
+  apply_work_limit(ctx, options);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& url : urls) {
     store::NewJob nj;
@@ -330,6 +330,7 @@ std::expected<nlohmann::json, ApiError> enqueue_urls(ServerContext& ctx,
 
 std::expected<nlohmann::json, ApiError> enqueue_upload(ServerContext& ctx, Upload& upload,
                                                        const SubmitOptions& options) {
+  apply_work_limit(ctx, options);
   store::NewJob nj;
   nj.source = std::filesystem::absolute(upload.file()).lexically_normal().string();
   nj.kind = jobs::JobKind::kMedia;
@@ -369,10 +370,6 @@ void register_jobs_api(httplib::Server& http, ServerContext& ctx) {
             guarded(Handler([&ctx](const httplib::Request& req, httplib::Response& res) {
               change_job(ctx, req, res, false);
             })));
-  http.Get("/api/v1/settings",
-           guarded(Handler([&ctx](const httplib::Request&, httplib::Response& res) {
-             get_settings(ctx, res);
-           })));
 }
 
 }  // namespace aimara::server

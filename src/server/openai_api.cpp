@@ -89,6 +89,14 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
     return send_openai_error(res, {400, "you must provide a model parameter",
                                    "invalid_request_error", "model", "invalid_request"});
   }
+  if (const std::string asked = trim(*model); asked != kOpenAiModelAlias && !ctx.model.is(asked)) {
+    return send_openai_error(
+        res, {400,
+              "The model '" + asked + "' does not exist on this server; it runs '" +
+                  ctx.model.name() + "' (send '" + ctx.model.name() + "' or '" +
+                  std::string(kOpenAiModelAlias) + "').",
+              "invalid_request_error", "model", "model_not_found"});
+  }
   const std::string format = form->field("response_format").value_or("json");
   static constexpr std::string_view kFormats[] = {"json", "text", "srt", "verbose_json", "vtt"};
   if (std::ranges::find(kFormats, format) == std::end(kFormats)) {

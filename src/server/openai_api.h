@@ -1,8 +1,8 @@
 // POST /v1/audio/transcriptions: OpenAI's audio transcription API, request and responses as
 // OpenAI documents them, so OpenAI's own clients work against aimara unchanged.
 //
-// Request (multipart/form-data): file (required), model (required; any name, the server's model
-// is used), language, prompt, response_format (json | text | srt | verbose_json | vtt),
+// Request (multipart/form-data): file (required), model (required: "whisper-1" or a name of the
+// loaded model, served_model.h; any other is refused, 400 model_not_found), language, prompt, response_format (json | text | srt | verbose_json | vtt),
 // temperature (0..1), timestamp_granularities[] (segment, word; verbose_json only).
 // Responses: json {"text"}; text/srt/vtt as text/plain; verbose_json {"task", "language" (the
 // full lowercase name, "english"), "duration" (s), "text", "segments": [{"id", "seek", "start",

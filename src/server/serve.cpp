@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <map>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "asr/model_catalog.h"
 #include "asr/worker_pool.h"
 #include "core/http_download.h"
 #include "pipeline/engine.h"
@@ -149,15 +151,24 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
 
   LogObserver observer(log);
   std::unique_ptr<pipeline::Engine> engine;
+  // --fetchers is where the work limit starts; the engine gets a fetcher for each job the
+  // limit may allow (work_limit.h), and the limit decides how many of them claim.
+  const int initial_concurrency = std::clamp(run.fetchers, 1, kMaxConcurrency);
   if (options.engine) {
-    run.fetchers = std::max(1, run.fetchers);
+    run.fetchers = kMaxConcurrency;
     auto created = pipeline::Engine::create(run, ctx.store, observer);
     if (!created) return std::unexpected(created.error());
     engine = std::move(*created);
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ctx.workers = asr::choose_pool_shape(cores, run.workers, run.threads).workers;
     ctx.engine = engine.get();
+    auto file = asr::resolve_model(options.run.model);
+    ctx.model = ServedModel(options.run.model, file ? *file : fs::path(), engine->model().name());
+  } else {
+    ctx.model = ServedModel(options.run.model, {}, {});
   }
+  ctx.work_limit.bind(engine.get(), WorkLimit::Value{.parallel = initial_concurrency > 1,
+                                                     .concurrency = initial_concurrency});
 
   EventsHub hub(ctx.store, EventsHub::Options{.poll_ms = std::max(20, options.event_poll_ms),
                                               .history = 4096,

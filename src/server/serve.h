@@ -1,6 +1,10 @@
 // `aimara serve`: the job store, the in-process workers (an Engine, unless --workers 0), the
 // events hub and the HTTP server, run together until stopped (ARCHITECTURE "The server").
 //
+// The engine runs kMaxConcurrency fetchers; how many of them claim jobs is the work limit
+// (work_limit.h), which starts at --fetchers and changes at run time (PUT /api/v1/settings). The
+// one loaded model is what jobs may ask for (served_model.h).
+//
 // Start-up refuses what would be unsafe: listening on a non-loopback address without a bearer
 // token is an error (invalid_argument), before anything is opened.
 //

@@ -89,6 +89,7 @@ void post_transcribe(ServerContext& ctx, const httplib::Request& req, httplib::R
     }
     auto options = submit_options_from_form(*form);
     if (!options) return send_error(res, options.error());
+    if (auto m = choose_model(ctx, *options); !m) return send_error(res, m.error());
     asr::TranscribeOptions asr = ctx.options.run.asr;
     if (!options->language.empty()) asr.language = options->language;
     auto t = ctx.engine->transcribe_file(form->file(), asr);
@@ -111,6 +112,7 @@ void post_transcribe(ServerContext& ctx, const httplib::Request& req, httplib::R
   if (!format) return send_error(res, format.error());
   auto options = submit_options_from_json(*json);
   if (!options) return send_error(res, options.error());
+  if (auto m = choose_model(ctx, *options); !m) return send_error(res, m.error());
   transcribe_url(ctx, res, url, *options, *format);
 }
 

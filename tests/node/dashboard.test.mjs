@@ -166,6 +166,12 @@ test("submit an upload, watch it live, read its transcript, search it", { timeou
   const page = await context.newPage();
   const pageErrors = watchErrors(page);
   page.setDefaultTimeout(30000);
+  const mediaReplies = [];
+  page.on("response", (r) => {
+    if (/\/api\/v1\/jobs\/\d+\/media/.test(r.url())) {
+      mediaReplies.push({ status: r.status(), type: r.headers()["content-type"] });
+    }
+  });
 
   await page.goto(base + "/");
   await page.locator("#live-state[data-state=live]").waitFor();
@@ -185,6 +191,11 @@ test("submit an upload, watch it live, read its transcript, search it", { timeou
     new MutationObserver(record).observe(document.getElementById("jobs-body"),
       { childList: true, subtree: true, attributes: true, attributeFilter: ["data-state"] });
   });
+
+  // The model field offers the one model the server runs.
+  const settings = await api("/api/v1/settings");
+  await page.waitForFunction((m) => [...document.querySelectorAll("#submit-model option")]
+    .map((o) => o.value).join() === m, settings.model);
 
   // Submit through the form: an upload with options.
   await page.getByLabel("or upload files").setInputFiles(media);
@@ -222,6 +233,10 @@ test("submit an upload, watch it live, read its transcript, search it", { timeou
   assert.equal((await row.locator("td.title-cell a").textContent()), job.title);
   assert.equal(job.options.language, "auto");
   assert.equal(job.options.concurrency, 2);
+  assert.equal(job.options.model, settings.model);
+  const applied = await api("/api/v1/settings");
+  assert.equal(applied.concurrency, 2, "the slider's value is the server's from now on");
+  assert.equal(applied.max_active_jobs, 2);
   const transcript = await api(`/api/v1/jobs/${jobId}/transcript?format=json`);
   assert.ok(transcript.segments.length > 0, "the generated model produces segments");
 
@@ -257,6 +272,28 @@ test("submit an upload, watch it live, read its transcript, search it", { timeou
   assert.equal(await page.locator("#job-title").textContent(), job.title);
   await shot(page, "04-job");
 
+  // The player: the upload's media comes from the server (with ranges), and a transcript
+  // timestamp seeks it to its segment.
+  await page.locator("#player-box").waitFor({ state: "visible" });
+  const seekTo = transcript.segments.find((seg) => seg.start_ms >= 5000) ||
+    transcript.segments[transcript.segments.length - 1];
+  assert.ok(seekTo.start_ms >= 2000, `a segment after the start to seek to (${seekTo.start_ms} ms)`);
+  const seekButton = page.locator(`#transcript li[data-start="${seekTo.start_ms}"] button.ts`).first();
+  await seekButton.waitFor();
+  await page.evaluate(() => {
+    const player = document.getElementById("player");
+    player.pause();
+    player.currentTime = 0;
+  });
+  await seekButton.click();
+  const seeked = await page.evaluate(() => document.getElementById("player").currentTime);
+  assert.ok(Math.abs(seeked - seekTo.start_ms / 1000) < 1,
+    `the player is at ${seeked} s, the segment starts at ${seekTo.start_ms / 1000} s`);
+  assert.ok(mediaReplies.some((r) => r.status === 206 && r.type === "audio/mpeg"),
+    `the player read the media by ranges: ${JSON.stringify(mediaReplies)}`);
+  await page.evaluate(() => document.getElementById("player").pause());
+  await shot(page, "04b-player");
+
   // Search for a word of a later segment through the search box; the result links to the job at
   // that segment's time, and following it marks the segment.
   const target = transcript.segments[transcript.segments.length - 1];
@@ -288,6 +325,40 @@ test("submit an upload, watch it live, read its transcript, search it", { timeou
   assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (${overflow} px)`);
   await shot(page, "07-narrow");
 
+  assert.deepEqual(pageErrors, [], "no script errors");
+  await context.close();
+});
+
+test("the parallel switch and the concurrency slider set the server's limit", { timeout: 60000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors = watchErrors(page);
+  page.setDefaultTimeout(30000);
+  const settingsBecome = async (want) => {
+    const until = Date.now() + 10000;
+    let s;
+    while (Date.now() < until) {
+      s = await api("/api/v1/settings");
+      if (Object.entries(want).every(([k, v]) => s[k] === v)) return s;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`settings ${JSON.stringify(s)} never became ${JSON.stringify(want)}`);
+  };
+
+  await page.goto(base + "/");
+  await page.locator("#live-state[data-state=live]").waitFor();
+  await page.getByLabel("Concurrency").fill("5");
+  await settingsBecome({ parallel: true, concurrency: 5, max_active_jobs: 5 });
+  await page.getByRole("switch", { name: /Parallel/ }).uncheck();
+  await settingsBecome({ parallel: false, concurrency: 5, max_active_jobs: 1 });
+  // A fresh page shows what the server runs with.
+  await page.reload();
+  await page.locator("#live-state[data-state=live]").waitFor();
+  await page.waitForFunction(() => document.getElementById("concurrency-value").textContent === "5");
+  assert.equal(await page.getByRole("switch", { name: /Parallel/ }).isChecked(), false);
+  assert.equal(await page.getByLabel("Concurrency").isDisabled(), true);
+  await page.getByRole("switch", { name: /Parallel/ }).check();
+  await settingsBecome({ parallel: true, concurrency: 5, max_active_jobs: 5 });
   assert.deepEqual(pageErrors, [], "no script errors");
   await context.close();
 });
