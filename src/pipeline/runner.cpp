@@ -70,6 +70,14 @@ bool run_finished(store::Store& store, const std::vector<int64_t>& top_jobs) {
 
 }  // namespace
 
+Result<std::unique_ptr<store::Store>> open_run_store(const RunOptions& options) {
+  store::StoreOptions so;
+  so.retry.max_attempts = std::max(1, options.max_attempts);
+  so.retry.base_delay_ms = options.retry_base_ms;
+  so.retry.max_delay_ms = std::max<int64_t>(options.retry_base_ms, 5 * 60'000);
+  return store::open_store(options.store_uri, so);
+}
+
 Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
                                std::stop_token stop) {
   if (options.inputs.empty()) {
@@ -83,11 +91,7 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
     }
   }
   const auto started = Clock::now();
-  store::StoreOptions so;
-  so.retry.max_attempts = std::max(1, options.max_attempts);
-  so.retry.base_delay_ms = options.retry_base_ms;
-  so.retry.max_delay_ms = std::max<int64_t>(options.retry_base_ms, 5 * 60'000);
-  auto opened = store::open_store(options.store_uri, so);
+  auto opened = open_run_store(options);
   if (!opened) return std::unexpected(opened.error());
   std::shared_ptr<store::Store> store = std::move(*opened);
 

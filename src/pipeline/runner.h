@@ -34,6 +34,7 @@
 
 #include "core/error.h"
 #include "pipeline/run_options.h"
+#include "store/store.h"
 
 namespace aimara::pipeline {
 
@@ -66,6 +67,10 @@ struct RunResult {
   std::vector<std::filesystem::path> files;  // final files written
   nlohmann::json summary;   // what run_summary.json holds
 };
+
+// Opens the job store a run or a server works on (options.store_uri) with the retry policy of
+// `options` (max_attempts, retry_base_ms).
+Result<std::unique_ptr<store::Store>> open_run_store(const RunOptions& options);
 
 // Runs to completion (every job of this run completed or failed for good). Errors are returned
 // only for what stops the whole run (no store, no model, bad options); a failing item is counted

@@ -141,11 +141,7 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
   } filter_reset;
   ctx.url_policy.allowed_extractors = options.allowed_extractors;
 
-  store::StoreOptions so;
-  so.retry.max_attempts = std::max(1, run.max_attempts);
-  so.retry.base_delay_ms = run.retry_base_ms;
-  so.retry.max_delay_ms = std::max<int64_t>(run.retry_base_ms, 5 * 60'000);
-  auto opened = store::open_store(run.store_uri, so);
+  auto opened = pipeline::open_run_store(run);
   if (!opened) return std::unexpected(opened.error());
   ctx.store = std::move(*opened);
 
