@@ -85,6 +85,15 @@ TEST(ServerOpenAi, ResponseShapes) {
   EXPECT_TRUE(v["words"][0]["word"].is_string());
   EXPECT_LE(v["words"][0]["start"].get<double>(), v["words"][0]["end"].get<double>());
 
+  EXPECT_EQ(s["temperature"], 0.0);
+
+  // A temperature samples instead of taking the most likely token, and is reported.
+  auto hot = json_of(c->Post("/v1/audio/transcriptions",
+                             form("verbose_json", {{"language", "en"}, {"temperature", "1"}})));
+  ASSERT_TRUE(hot["segments"].is_array() && !hot["segments"].empty()) << hot.dump();
+  EXPECT_EQ(hot["segments"][0]["temperature"], 1.0);
+  EXPECT_NE(hot["text"], v["text"]) << "sampling at temperature 1 gave the greedy text";
+
   auto no_words = json_of(c->Post("/v1/audio/transcriptions", form("verbose_json")));
   EXPECT_FALSE(no_words.contains("words"));
   EXPECT_TRUE(no_words.contains("segments"));

@@ -34,7 +34,7 @@ struct Segment {
   std::string text;
   float no_speech_prob = 0.0f;
   float avg_logprob = 0.0f;
-  float temperature = 0.0f;
+  float temperature = 0.0f;    // the decoding's starting temperature
   std::vector<Token> tokens;   // filled when tokens were asked for
   std::vector<Word> words;     // filled when word timestamps were asked for
 };

@@ -36,6 +36,7 @@ nlohmann::json TranscribeOptions::to_json() const {
           {"beam_size", beam_size},
           {"best_of", best_of},
           {"no_fallback", no_fallback},
+          {"temperature", temperature},
           {"initial_prompt", initial_prompt},
           {"word_timestamps", word_timestamps},
           {"max_segment_length", max_segment_length}};
@@ -221,6 +222,7 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   p.detect_language = false;
   if (beam) p.beam_search.beam_size = o.beam_size;
   if (o.best_of > 0) p.greedy.best_of = o.best_of;
+  p.temperature = o.temperature;
   if (o.no_fallback) p.temperature_inc = 0.0f;
   p.initial_prompt = o.initial_prompt.empty() ? nullptr : o.initial_prompt.c_str();
   p.token_timestamps = o.word_timestamps;
@@ -267,6 +269,8 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
     if (s.end_ms < s.start_ms) s.end_ms = s.start_ms;
     s.text = whisper_full_get_segment_text_from_state(state_, i);
     s.no_speech_prob = round4(whisper_full_get_segment_no_speech_prob_from_state(state_, i));
+    // whisper.cpp does not say which fallback temperature a segment ended with: the first one.
+    s.temperature = o.temperature;
     const int nt = whisper_full_n_tokens_from_state(state_, i);
     double logprob_sum = 0.0;
     int n_text = 0;

@@ -45,6 +45,7 @@ struct TranscribeOptions {
   int beam_size = 0;              // <= 1: greedy; > 1: beam search
   int best_of = 5;                // greedy candidates when sampling with temperature
   bool no_fallback = false;       // temperature fallback off
+  float temperature = 0.0f;       // the first decoding's sampling temperature (0: greedy)
   std::string initial_prompt;
   bool word_timestamps = false;   // words with times (token-level timestamps)
   bool token_details = false;     // tokens with probabilities in the result

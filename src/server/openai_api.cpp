@@ -107,6 +107,7 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
                   "'response_format'",
               "invalid_request_error", "response_format", "invalid_value"});
   }
+  float temperature = 0.0f;
   if (auto t = form->field("temperature")) {
     char* end = nullptr;
     const double v = std::strtod(t->c_str(), &end);
@@ -114,6 +115,7 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
       return send_openai_error(res, {400, "temperature must be a number from 0 to 1",
                                      "invalid_request_error", "temperature", "invalid_value"});
     }
+    temperature = static_cast<float>(v);
   }
   bool want_words = false;
   bool want_segments = false;
@@ -150,6 +152,7 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
     asr.language = code;
   }
   if (auto p = form->field("prompt")) asr.initial_prompt = *p;
+  asr.temperature = temperature;
   asr.word_timestamps = want_words;
   asr.token_details = format == "verbose_json";
 
