@@ -1,12 +1,11 @@
 #include "server/openai_api.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <whisper.h>
 
+#include "nlp/hallucination.h"
 #include "output/writers.h"
 #include "server/transcribe_api.h"
 #include "server/uploads.h"
@@ -196,19 +195,6 @@ nlohmann::json openai_error_json(std::string_view message, std::string_view type
             {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}}}};
 }
 
-double compression_ratio(std::string_view text) {
-  if (text.empty()) return 0.0;
-  uLongf size = compressBound(static_cast<uLong>(text.size()));
-  std::string out(size, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(out.data()), &size,
-                reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()),
-                Z_DEFAULT_COMPRESSION) != Z_OK ||
-      size == 0) {
-    return 0.0;
-  }
-  return static_cast<double>(text.size()) / static_cast<double>(size);
-}
-
 nlohmann::json openai_verbose_json(const asr::Transcript& t, bool words, bool segments) {
   nlohmann::json out;
   out["task"] = "transcribe";
@@ -229,7 +215,7 @@ nlohmann::json openai_verbose_json(const asr::Transcript& t, bool words, bool se
                       {"tokens", std::move(tokens)},
                       {"temperature", s.temperature},
                       {"avg_logprob", s.avg_logprob},
-                      {"compression_ratio", compression_ratio(s.text)},
+                      {"compression_ratio", nlp::compression_ratio(s.text)},
                       {"no_speech_prob", s.no_speech_prob}});
     }
     out["segments"] = std::move(list);

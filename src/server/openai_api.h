@@ -37,7 +37,4 @@ nlohmann::json openai_error_json(std::string_view message, std::string_view type
 // The verbose_json body of a transcript (words only when `words`).
 nlohmann::json openai_verbose_json(const asr::Transcript& t, bool words, bool segments);
 
-// len(text) / len(zlib(text)), as OpenAI's Whisper computes it (0 for empty text).
-double compression_ratio(std::string_view text);
-
 }  // namespace aimara::server
