@@ -23,7 +23,8 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
   }
   sub->add_option("-t,--threads", o.threads, "Threads per worker (default: chosen)")
       ->check(CLI::Range(1, 256));
-  sub->add_option("--fetchers", o.fetchers, "Concurrent downloads")
+  sub->add_option("--fetchers", o.fetchers,
+                  "Jobs fetched and worked on at once (serve: the starting concurrency)")
       ->check(CLI::Range(1, 32))
       ->capture_default_str();
   sub->add_option("--buffer-size", o.buffer_size, "Segments per entity-extraction batch")
