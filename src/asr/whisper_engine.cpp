@@ -166,6 +166,13 @@ Result<std::shared_ptr<WhisperModel>> WhisperModel::load(const EngineOptions& op
   model->name_ = model_name_from_path(options.model_path);
   model->on_gpu_ = want_gpu;
   model->options_ = options;
+  if (options.fast_mel) {
+    if (auto mel = LogMel::from_model_file(options.model_path)) {
+      if (mel->n_mel() == whisper_model_n_mels(ctx)) model->log_mel_.emplace(std::move(*mel));
+    } else {
+      spdlog::debug("{}; whisper.cpp computes the spectrogram", mel.error().to_string());
+    }
+  }
   return model;
 }
 
@@ -187,12 +194,21 @@ WhisperWorker::~WhisperWorker() {
   if (state_ != nullptr) whisper_free_state(state_);
 }
 
+bool WhisperWorker::set_mel(std::span<const float> samples) {
+  const LogMel* mel = model_->log_mel();
+  if (mel == nullptr) return false;
+  mel->compute(samples, mel_);
+  return whisper_set_mel_with_state(model_->raw(), state_, mel_.data.data(), mel_.n_len,
+                                    mel_.n_mel) == 0;
+}
+
 Result<std::string> WhisperWorker::detect_language(std::span<const float> samples, int threads) {
   whisper_context* ctx = model_->raw();
   if (!model_->multilingual()) return std::string("en");
   size_t n = std::min<size_t>(samples.size(), 30 * 16000);
   if (n < 1600) return std::string("en");
-  if (whisper_pcm_to_mel_with_state(ctx, state_, samples.data(), static_cast<int>(n),
+  if (!set_mel(samples.first(n)) &&
+      whisper_pcm_to_mel_with_state(ctx, state_, samples.data(), static_cast<int>(n),
                                     std::max(1, threads)) != 0) {
     return make_error(ErrorCode::kAsrFailed, "cannot compute the mel spectrogram");
   }
@@ -202,7 +218,7 @@ Result<std::string> WhisperWorker::detect_language(std::span<const float> sample
 }
 
 Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> samples,
-                                                       int64_t offset_ms, int64_t clamp_ms,
+                                                       const TimeMap& map,
                                                        const TranscribeOptions& o,
                                                        std::string* detected_language,
                                                        const ProgressFn& progress,
@@ -244,11 +260,20 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
     if (detected_language != nullptr && o.language != "auto") *detected_language = o.language;
     return out;
   }
-  int rc = whisper_full_with_state(ctx, state_, p, samples.data(), static_cast<int>(samples.size()));
+  int rc;
+  // The spectrogram computed here is several times cheaper than whisper.cpp's; whisper.cpp then
+  // transcribes exactly the audio's frames (duration_ms), as it does from samples. Token
+  // timestamps need whisper.cpp's own pass over the samples (signal energy).
+  if (!p.token_timestamps && set_mel(samples)) {
+    p.duration_ms = mel_.n_len_org * 10;
+    rc = whisper_full_with_state(ctx, state_, p, nullptr, 0);
+  } else {
+    rc = whisper_full_with_state(ctx, state_, p, samples.data(), static_cast<int>(samples.size()));
+  }
   if (stop.stop_requested()) return make_error(ErrorCode::kCancelled, "transcription cancelled");
   if (rc != 0) {
     return make_error(ErrorCode::kAsrFailed,
-                      "whisper.cpp failed on the chunk at " + std::to_string(offset_ms) +
+                      "whisper.cpp failed on the chunk at " + std::to_string(map.start_of(0)) +
                           " ms (code " + std::to_string(rc) + ")");
   }
   if (detected_language != nullptr) {
@@ -258,14 +283,13 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   const whisper_token eot = whisper_token_eot(ctx);
   const int n = whisper_full_n_segments_from_state(state_);
   out.reserve(static_cast<size_t>(n));
-  auto to_ms = [&](int64_t cs) {
-    int64_t t = offset_ms + cs * 10;
-    return std::clamp<int64_t>(t, offset_ms, std::max(offset_ms, clamp_ms));
-  };
+  // whisper's times are centiseconds into the buffer.
+  auto start_ms = [&](int64_t cs) { return map.start_of(cs * 10); };
+  auto end_ms = [&](int64_t cs) { return map.end_of(cs * 10); };
   for (int i = 0; i < n; ++i) {
     Segment s;
-    s.start_ms = to_ms(whisper_full_get_segment_t0_from_state(state_, i));
-    s.end_ms = to_ms(whisper_full_get_segment_t1_from_state(state_, i));
+    s.start_ms = start_ms(whisper_full_get_segment_t0_from_state(state_, i));
+    s.end_ms = end_ms(whisper_full_get_segment_t1_from_state(state_, i));
     if (s.end_ms < s.start_ms) s.end_ms = s.start_ms;
     s.text = whisper_full_get_segment_text_from_state(state_, i);
     s.no_speech_prob = round4(whisper_full_get_segment_no_speech_prob_from_state(state_, i));
@@ -286,8 +310,8 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
         t.text = whisper_full_get_token_text_from_state(ctx, state_, i, j);
         t.p = d.p;
         t.plog = d.plog;
-        t.start_ms = p.token_timestamps ? to_ms(d.t0) : s.start_ms;
-        t.end_ms = p.token_timestamps ? to_ms(d.t1) : s.end_ms;
+        t.start_ms = p.token_timestamps ? start_ms(d.t0) : s.start_ms;
+        t.end_ms = p.token_timestamps ? std::max(end_ms(d.t1), t.start_ms) : s.end_ms;
         tokens.push_back(std::move(t));
       }
     }

@@ -13,13 +13,16 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "asr/log_mel.h"
 #include "asr/transcript.h"
 #include "core/error.h"
+#include "core/time_map.h"
 
 struct whisper_context;
 struct whisper_state;
@@ -36,6 +39,7 @@ struct EngineOptions {
   Device device = Device::kAuto;
   int gpu_device = 0;
   bool flash_attn = true;
+  bool fast_mel = true;  // the log-mel spectrogram by LogMel (log_mel.h), not whisper.cpp
 };
 
 struct TranscribeOptions {
@@ -82,6 +86,7 @@ class WhisperModel : public std::enable_shared_from_this<WhisperModel> {
   bool multilingual() const;
   bool on_gpu() const { return on_gpu_; }
   whisper_context* raw() const { return ctx_; }
+  const LogMel* log_mel() const { return log_mel_ ? &*log_mel_ : nullptr; }
 
  private:
   WhisperModel() = default;
@@ -89,6 +94,7 @@ class WhisperModel : public std::enable_shared_from_this<WhisperModel> {
   std::string name_;
   bool on_gpu_ = false;
   EngineOptions options_;
+  std::optional<LogMel> log_mel_;
 };
 
 class WhisperWorker {
@@ -101,12 +107,12 @@ class WhisperWorker {
   // Returns the ISO code ("en"); asr_failed when whisper.cpp cannot.
   Result<std::string> detect_language(std::span<const float> samples, int threads);
 
-  // Transcribes one chunk of 16 kHz mono samples that starts at `offset_ms` in the media's
-  // timeline. Segment times are offset into that timeline and clamped to [offset_ms, clamp_ms].
-  // `detected_language` (optional) receives the chunk's language. A stop request aborts the
-  // computation and returns cancelled.
-  Result<std::vector<Segment>> transcribe(std::span<const float> samples, int64_t offset_ms,
-                                          int64_t clamp_ms, const TranscribeOptions& options,
+  // Transcribes one chunk of 16 kHz mono samples whose place in the media's timeline is `map`
+  // (a plain span, or a span with pauses cut out). Segment and word times are mapped through it
+  // into that timeline. `detected_language` (optional) receives the chunk's language. A stop
+  // request aborts the computation and returns cancelled.
+  Result<std::vector<Segment>> transcribe(std::span<const float> samples, const TimeMap& map,
+                                          const TranscribeOptions& options,
                                           std::string* detected_language = nullptr,
                                           const ProgressFn& progress = {},
                                           std::stop_token stop = {});
@@ -115,8 +121,12 @@ class WhisperWorker {
   friend class WhisperModel;
   explicit WhisperWorker(std::shared_ptr<WhisperModel> model, whisper_state* state)
       : model_(std::move(model)), state_(state) {}
+  // Sets the state's spectrogram of `samples` when the model has a LogMel; false otherwise.
+  bool set_mel(std::span<const float> samples);
+
   std::shared_ptr<WhisperModel> model_;
   whisper_state* state_;
+  MelSpectrogram mel_;  // reused between chunks
 };
 
 }  // namespace aimara::asr

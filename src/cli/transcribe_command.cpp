@@ -29,6 +29,7 @@ struct TranscribeArgs {
   int best_of = 5;
   int max_len = 0;
   double chunk_length_s = 30.0;
+  double max_pause_s = 1.0;
   double max_duration_h = 12.0;
   bool translate = false;
   bool no_fallback = false;
@@ -74,6 +75,7 @@ int run_transcribe(const TranscribeArgs& a) {
   pipeline::FileTranscribeOptions o;
   o.workers = shape.workers;
   o.chunk_length_ms = static_cast<int64_t>(a.chunk_length_s * 1000.0);
+  o.max_pause_ms = static_cast<int64_t>(a.max_pause_s * 1000.0);
   if (!a.no_vad) {
     // Cut at pauses when a VAD model is at hand: given, or downloaded into the models dir.
     if (!a.vad_model.empty()) {
@@ -180,6 +182,11 @@ Command add_transcribe_command(CLI::App& app) {
   sub->add_option("--vad-model", args->vad_model,
                   "Silero VAD model: cut chunks at pauses (default: the downloaded silero model)");
   sub->add_flag("--no-vad", args->no_vad, "Fixed-length chunks, no voice activity detection");
+  sub->add_option("--max-pause", args->max_pause_s,
+                  "Pauses inside a chunk longer than S seconds are cut down to S, so whisper's "
+                  "windows hold speech (0: keep pauses whole)")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
   sub->add_option("--chunk-length", args->chunk_length_s, "Seconds of audio per fixed chunk")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();

@@ -4,22 +4,101 @@
 
 namespace aimara::media {
 
+int64_t Chunk::audio_ms() const {
+  int64_t total = length_ms();
+  for (const TimeSpan& cut : cuts) total -= cut.length_ms();
+  return total;
+}
+
 int64_t ChunkPlan::chunked_ms() const {
   int64_t total = 0;
-  for (const Chunk& c : chunks) total += c.length_ms();
+  for (const Chunk& c : chunks) total += c.audio_ms();
   return total;
 }
 
 // ---- ChunkPlanner -------------------------------------------------------------------------------
 
-ChunkPlanner::ChunkPlanner(ChunkOptions options) : options_(options) {
-  options_.max_ms = std::max<int64_t>(options_.max_ms, 1);
-  options_.target_ms = std::clamp<int64_t>(options_.target_ms, 1, options_.max_ms);
-  options_.search_ms = std::max<int64_t>(options_.search_ms, 0);
-  options_.padding_ms = std::max<int64_t>(options_.padding_ms, 0);
+namespace {
+
+ChunkOptions sane(ChunkOptions o) {
+  o.max_ms = std::max<int64_t>(o.max_ms, 1);
+  o.target_ms = std::clamp<int64_t>(o.target_ms, 1, o.max_ms);
+  o.search_ms = std::max<int64_t>(o.search_ms, 0);
+  o.padding_ms = std::max<int64_t>(o.padding_ms, 0);
+  // The padding before a region must lie in the part of the pause that is kept.
+  if (o.max_pause_ms > 0) o.max_pause_ms = std::max(o.max_pause_ms, 2 * o.padding_ms);
+  if (o.max_span_ms > 0) o.max_span_ms = std::max(o.max_span_ms, o.max_ms);
+  return o;
 }
 
+}  // namespace
+
+ChunkPlanner::ChunkPlanner(ChunkOptions options)
+    : options_(sane(options)), packer_(options_) {}
+
 void ChunkPlanner::add(SpeechRegion region, std::vector<Chunk>& out) {
+  if (region.end_ms <= region.start_ms) return;
+  const int64_t pause = region.start_ms - last_end_ms_;
+  if (options_.max_pause_ms > 0 && last_end_ms_ >= 0 && pause > options_.max_pause_ms) {
+    // Keep half of max_pause after the speech before and the rest before this region.
+    const int64_t keep_after = options_.max_pause_ms / 2;
+    const TimeSpan media{last_end_ms_ + keep_after,
+                         region.start_ms - (options_.max_pause_ms - keep_after)};
+    removed_ms_ += media.length_ms();
+    cuts_.push_back(Cut{last_end_ms_ + keep_after - (removed_ms_ - media.length_ms()), media,
+                        removed_ms_});
+  }
+  last_end_ms_ = std::max(last_end_ms_, region.end_ms);
+  // A chunk's audio is buffered from its media start on: bound its media span.
+  const std::optional<int64_t> chunk_start = packer_.chunk_start_ms();
+  const bool split_before =
+      options_.max_span_ms > 0 && chunk_start &&
+      region.end_ms - to_media(*chunk_start, true) > options_.max_span_ms;
+  planned_.clear();
+  packer_.add(SpeechRegion{region.start_ms - removed_ms_, region.end_ms - removed_ms_},
+              split_before, planned_);
+  to_media(planned_, out);
+}
+
+void ChunkPlanner::finish(int64_t duration_ms, std::vector<Chunk>& out) {
+  planned_.clear();
+  packer_.finish(std::max<int64_t>(duration_ms - removed_ms_, 0), planned_);
+  to_media(planned_, out);
+}
+
+int64_t ChunkPlanner::settled_until_ms(int64_t next_region_ms) const {
+  // The padding before the next region is never cut out, so its media time is next - padding.
+  const int64_t settled = packer_.settled_until_ms(next_region_ms - removed_ms_);
+  return std::min(to_media(settled, true), std::max<int64_t>(next_region_ms - options_.padding_ms, 0));
+}
+
+int64_t ChunkPlanner::to_media(int64_t plan_ms, bool is_start) const {
+  // The removed time before plan_ms: a start at a cut lies after it, an end before it.
+  int64_t removed = cuts_.empty() ? removed_ms_ : cuts_.front().removed_ms -
+                                                      cuts_.front().media.length_ms();
+  for (const Cut& cut : cuts_) {
+    if (cut.plan_ms > plan_ms || (cut.plan_ms == plan_ms && !is_start)) break;
+    removed = cut.removed_ms;
+  }
+  return plan_ms + removed;
+}
+
+void ChunkPlanner::to_media(std::vector<Chunk>& planned, std::vector<Chunk>& out) {
+  for (Chunk& c : planned) {
+    Chunk m{c.index, to_media(c.start_ms, true), to_media(c.end_ms, false), {}};
+    for (const Cut& cut : cuts_) {
+      if (cut.plan_ms > c.start_ms && cut.plan_ms < c.end_ms) m.cuts.push_back(cut.media);
+    }
+    out.push_back(std::move(m));
+  }
+  // Later chunks start at or after the last one's end: cuts before it are no longer needed.
+  const int64_t from = packer_.handed_out_until_ms();
+  while (!cuts_.empty() && cuts_.front().plan_ms < from) cuts_.pop_front();
+}
+
+// ---- ChunkPlanner::Packer -----------------------------------------------------------------------
+
+void ChunkPlanner::Packer::add(SpeechRegion region, bool split_before, std::vector<Chunk>& out) {
   region.start_ms = std::max(region.start_ms, prev_end_);
   if (region.end_ms <= region.start_ms) return;
   if (pending_.empty()) {
@@ -28,8 +107,8 @@ void ChunkPlanner::add(SpeechRegion region, std::vector<Chunk>& out) {
   } else if (region.start_ms <= pending_.back().end_ms) {
     // Touching or overlapping: the same speech (e.g. the pieces of a long run).
     pending_.back().end_ms = std::max(pending_.back().end_ms, region.end_ms);
-  } else if (options_.split_silence_ms > 0 &&
-             region.start_ms - pending_.back().end_ms >= options_.split_silence_ms) {
+  } else if (split_before || (options_.split_silence_ms > 0 &&
+                              region.start_ms - pending_.back().end_ms >= options_.split_silence_ms)) {
     pending_.push_back(region);
     emit(cut_end(pending_.size() - 2), out);
     pending_.erase(pending_.begin(), pending_.end() - 1);
@@ -40,7 +119,7 @@ void ChunkPlanner::add(SpeechRegion region, std::vector<Chunk>& out) {
   decide(out);
 }
 
-int64_t ChunkPlanner::cut_end(size_t k) const {
+int64_t ChunkPlanner::Packer::cut_end(size_t k) const {
   int64_t end = pending_[k].end_ms + options_.padding_ms;
   if (k + 1 < pending_.size()) {
     const int64_t gap_middle =
@@ -52,7 +131,7 @@ int64_t ChunkPlanner::cut_end(size_t k) const {
 
 // While the speech gathered no longer fits in one chunk, cut: in the best pause if one fits,
 // otherwise (one region longer than the maximum) exactly at the maximum.
-void ChunkPlanner::decide(std::vector<Chunk>& out) {
+void ChunkPlanner::Packer::decide(std::vector<Chunk>& out) {
   while (!pending_.empty() && pending_.back().end_ms > chunk_start_ + options_.max_ms) {
     const int64_t limit = chunk_start_ + options_.max_ms;
     const int64_t near_target = options_.target_ms - options_.search_ms;
@@ -96,12 +175,12 @@ void ChunkPlanner::decide(std::vector<Chunk>& out) {
   }
 }
 
-void ChunkPlanner::emit(int64_t end_ms, std::vector<Chunk>& out) {
-  if (end_ms > chunk_start_) out.push_back(Chunk{next_index_++, chunk_start_, end_ms});
+void ChunkPlanner::Packer::emit(int64_t end_ms, std::vector<Chunk>& out) {
+  if (end_ms > chunk_start_) out.push_back(Chunk{next_index_++, chunk_start_, end_ms, {}});
   prev_end_ = std::max(prev_end_, end_ms);
 }
 
-void ChunkPlanner::finish(int64_t duration_ms, std::vector<Chunk>& out) {
+void ChunkPlanner::Packer::finish(int64_t duration_ms, std::vector<Chunk>& out) {
   while (!pending_.empty() && pending_.back().start_ms >= duration_ms) pending_.pop_back();
   if (pending_.empty()) return;
   pending_.back().end_ms = std::min(pending_.back().end_ms, duration_ms);
@@ -113,7 +192,7 @@ void ChunkPlanner::finish(int64_t duration_ms, std::vector<Chunk>& out) {
   pending_.clear();
 }
 
-int64_t ChunkPlanner::settled_until_ms(int64_t next_region_ms) const {
+int64_t ChunkPlanner::Packer::settled_until_ms(int64_t next_region_ms) const {
   if (!pending_.empty()) return chunk_start_;
   return std::max(prev_end_, next_region_ms - options_.padding_ms);
 }
@@ -184,13 +263,18 @@ SpeechChunkStream::SpeechChunkStream(AudioDecoder& decoder, VadModel* vad,
 Result<std::optional<AudioChunk>> SpeechChunkStream::next() {
   for (;;) {
     if (!ready_.empty()) {
-      AudioChunk out{ready_.front(), {}};
+      AudioChunk out{std::move(ready_.front()), {}};
       ready_.pop_front();
-      const auto first = std::clamp<int64_t>(ms_to_samples(out.chunk.start_ms) - buffer_start_, 0,
-                                             static_cast<int64_t>(buffer_.size()));
-      const auto last = std::clamp<int64_t>(ms_to_samples(out.chunk.end_ms) - buffer_start_, first,
-                                            static_cast<int64_t>(buffer_.size()));
-      out.samples.assign(buffer_.begin() + first, buffer_.begin() + last);
+      const TimeMap map = out.chunk.time_map();
+      out.samples.reserve(static_cast<size_t>(ms_to_samples(map.buffer_ms())));
+      for (const TimeMap::Piece& piece : map.pieces()) {
+        const auto size = static_cast<int64_t>(buffer_.size());
+        const auto first =
+            std::clamp<int64_t>(ms_to_samples(piece.media.start_ms) - buffer_start_, 0, size);
+        const auto last =
+            std::clamp<int64_t>(ms_to_samples(piece.media.end_ms) - buffer_start_, first, size);
+        out.samples.insert(out.samples.end(), buffer_.begin() + first, buffer_.begin() + last);
+      }
       trim_buffer();
       return out;
     }

@@ -3,14 +3,19 @@
 //
 // Whisper's encoder costs one 30 s window however little audio is in it, so neighbouring speech
 // regions are packed into chunks close to a target length (28 s by default), never longer than a
-// maximum (30 s). Cuts fall in silence: among the pauses that give a chunk of target-search ..
-// max, the longest pause wins, and the cut is placed in its middle; if no pause fits, the fullest
-// chunk that fits is taken; only speech longer than the maximum on its own is cut inside speech
-// (a forced cut, exactly at the maximum). Each chunk keeps `padding_ms` of context around its
-// speech, within [0, duration] and never overlapping a neighbour. Silence between chunks is not
-// transcribed. A pause of at least `split_silence_ms` always ends a chunk (long silence inside a
-// window invites whisper to hallucinate). Every chunk is (index, start_ms, end_ms) in the
-// original timeline; the plan is deterministic, so a resumed job sees the same chunks.
+// maximum (30 s). Inside a chunk, a pause longer than `max_pause_ms` is cut out down to that
+// length (half of it kept after the speech before, half before the speech after): the chunk's
+// audio is its media span without those cuts, laid end to end, and its length is what counts
+// against the maximum. So a talk show's 5 s pauses cost one second of window each, not five.
+// Cuts fall in silence: among the pauses that give a chunk of target-search .. max, the longest
+// pause wins, and the cut is placed in its middle; if no pause fits, the fullest chunk that fits
+// is taken; only speech longer than the maximum on its own is cut inside speech (a forced cut,
+// exactly at the maximum). Each chunk keeps `padding_ms` of context around its speech, within
+// [0, duration] and never overlapping a neighbour. Silence between chunks is not transcribed. A
+// pause of at least `split_silence_ms` (as left after shortening) always ends a chunk (long
+// silence inside a window invites whisper to hallucinate). Every chunk is (index, start_ms,
+// end_ms) in the original timeline plus the cuts inside it; the plan is deterministic, so a
+// resumed job sees the same chunks.
 //
 // plan_chunks() is a pure function; ChunkPlanner is the same planner fed incrementally (chunks
 // come out as soon as they are final); plan_fixed_chunks() gives `--chunk-length`'s fixed spans.
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/time_map.h"
 #include "media/decoder.h"
 #include "media/vad.h"
 
@@ -39,13 +45,23 @@ struct ChunkOptions {
   int64_t search_ms = 2'000;         // pauses giving target - search .. max are "near the target"
   int64_t padding_ms = 200;          // context kept around speech
   int64_t split_silence_ms = 8'000;  // a pause this long always ends a chunk; <= 0: never
+  // Longer pauses inside a chunk are cut down to this; <= 0: chunks are contiguous media. At
+  // least 2 * padding_ms when set.
+  int64_t max_pause_ms = 1'000;
+  // With pauses cut, a chunk's media span (what is buffered to build it) is at most this (plus
+  // one speech region): the next pause ends the chunk. <= 0: no limit. At least max_ms.
+  int64_t max_span_ms = 120'000;
 };
 
 struct Chunk {
   int index = 0;
   int64_t start_ms = 0;
   int64_t end_ms = 0;
-  int64_t length_ms() const { return end_ms - start_ms; }
+  std::vector<TimeSpan> cuts;  // pauses cut out of [start_ms, end_ms), in order; often none
+
+  int64_t length_ms() const { return end_ms - start_ms; }  // of the media span
+  int64_t audio_ms() const;                                // of the audio ASR sees
+  TimeMap time_map() const { return TimeMap(start_ms, end_ms, cuts); }
   friend bool operator==(const Chunk&, const Chunk&) = default;
 };
 
@@ -54,7 +70,7 @@ struct ChunkPlan {
   int64_t duration_ms = 0;    // of the whole media
   int64_t speech_ms = 0;      // of the speech the plan covers (0 for a fixed plan)
 
-  int64_t chunked_ms() const;  // sum of chunk lengths: the audio that will be transcribed
+  int64_t chunked_ms() const;  // sum of chunk audio: what will be transcribed
 };
 
 // Packs `speech` (any order; overlaps are merged; clamped to [0, duration_ms]) into chunks.
@@ -80,18 +96,50 @@ class ChunkPlanner {
   int64_t settled_until_ms(int64_t next_region_ms) const;
 
  private:
-  void emit(int64_t end_ms, std::vector<Chunk>& out);
-  void decide(std::vector<Chunk>& out);
-  int64_t cut_end(size_t k) const;  // where the chunk ends if it is cut after pending_[k]
+  // Packs regions into chunks on the plan timeline: the media's, with the cut pauses removed.
+  class Packer {
+   public:
+    explicit Packer(ChunkOptions options) : options_(options) {}
+    // split_before: the region starts a new chunk unless it touches the speech before.
+    void add(SpeechRegion region, bool split_before, std::vector<Chunk>& out);
+    void finish(int64_t duration_ms, std::vector<Chunk>& out);
+    int64_t settled_until_ms(int64_t next_region_ms) const;
+    int64_t handed_out_until_ms() const { return prev_end_; }
+    std::optional<int64_t> chunk_start_ms() const {
+      return pending_.empty() ? std::nullopt : std::optional<int64_t>(chunk_start_);
+    }
+
+   private:
+    void emit(int64_t end_ms, std::vector<Chunk>& out);
+    void decide(std::vector<Chunk>& out);
+    int64_t cut_end(size_t k) const;  // where the chunk ends if it is cut after pending_[k]
+
+    ChunkOptions options_;
+    std::deque<SpeechRegion> pending_;  // speech of the chunk being built, merged, in order
+    int64_t chunk_start_ = 0;           // start of the chunk being built (valid if pending_)
+    int64_t prev_end_ = 0;              // end of the last chunk handed out
+    int next_index_ = 0;
+  };
+
+  // A pause cut out of the plan timeline: media [media.start_ms, media.end_ms) sits at plan_ms.
+  struct Cut {
+    int64_t plan_ms = 0;
+    TimeSpan media;
+    int64_t removed_ms = 0;  // removed from the timeline up to and including this cut
+  };
+
+  int64_t to_media(int64_t plan_ms, bool is_start) const;
+  void to_media(std::vector<Chunk>& planned, std::vector<Chunk>& out);
 
   ChunkOptions options_;
-  std::deque<SpeechRegion> pending_;  // speech of the chunk being built, merged, in order
-  int64_t chunk_start_ = 0;           // start of the chunk being built (valid if pending_)
-  int64_t prev_end_ = 0;              // end of the last chunk handed out
-  int next_index_ = 0;
+  Packer packer_;
+  std::deque<Cut> cuts_;        // those a chunk handed out later may still contain
+  int64_t removed_ms_ = 0;      // removed from the timeline so far
+  int64_t last_end_ms_ = -1;    // media end of the last region added
+  std::vector<Chunk> planned_;  // scratch
 };
 
-// A chunk with its audio: samples [start_ms, end_ms) of the decoded stream.
+// A chunk with its audio: samples [start_ms, end_ms) of the decoded stream without the cuts.
 struct AudioChunk {
   Chunk chunk;
   std::vector<float> samples;

@@ -5,15 +5,32 @@
 #include <random>
 
 namespace aimara::media {
+
+void PrintTo(const Chunk& c, std::ostream* os) {
+  *os << "#" << c.index << " [" << c.start_ms << ", " << c.end_ms << ")";
+  for (const TimeSpan& cut : c.cuts) *os << " -[" << cut.start_ms << ", " << cut.end_ms << ")";
+}
+
 namespace {
 
 std::string describe(const ChunkPlan& plan) {
   std::string s;
   for (const Chunk& c : plan.chunks) {
     s += "#" + std::to_string(c.index) + " [" + std::to_string(c.start_ms) + ", " +
-         std::to_string(c.end_ms) + ") ";
+         std::to_string(c.end_ms) + ")";
+    for (const TimeSpan& cut : c.cuts) {
+      s += " -[" + std::to_string(cut.start_ms) + ", " + std::to_string(cut.end_ms) + ")";
+    }
+    s += " ";
   }
   return s;
+}
+
+// Chunks are contiguous media: the packing rules on their own.
+ChunkOptions contiguous() {
+  ChunkOptions o;
+  o.max_pause_ms = 0;
+  return o;
 }
 
 // What every plan must satisfy, whatever the input.
@@ -25,13 +42,31 @@ void expect_well_formed(const ChunkPlan& plan, const std::vector<SpeechRegion>& 
     EXPECT_EQ(c.index, static_cast<int>(i));
     EXPECT_GE(c.start_ms, 0);
     EXPECT_LE(c.end_ms, plan.duration_ms);
-    EXPECT_GT(c.length_ms(), 0);
-    EXPECT_LE(c.length_ms(), o.max_ms) << "chunk " << i;
+    EXPECT_GT(c.audio_ms(), 0);
+    EXPECT_LE(c.audio_ms(), o.max_ms) << "chunk " << i;
     if (i > 0) {
       EXPECT_GE(c.start_ms, plan.chunks[i - 1].end_ms) << "chunks overlap at " << i;
     }
+    // Cuts are pauses inside the chunk, in order, each shortened to what max_pause keeps.
+    int64_t after = c.start_ms;
+    for (const TimeSpan& cut : c.cuts) {
+      EXPECT_GT(cut.start_ms, after) << "chunk " << i;
+      EXPECT_LT(cut.end_ms, c.end_ms) << "chunk " << i;
+      EXPECT_GT(cut.length_ms(), 0);
+      after = cut.end_ms;
+      for (const SpeechRegion& r : speech) {
+        EXPECT_FALSE(r.start_ms < cut.end_ms + o.max_pause_ms / 2 &&
+                     cut.start_ms - o.max_pause_ms / 2 < r.end_ms)
+            << "cut [" << cut.start_ms << ", " << cut.end_ms << ") is not half a max pause from speech";
+      }
+    }
+    if (o.max_pause_ms <= 0) {
+      EXPECT_TRUE(c.cuts.empty());
+    } else if (o.max_span_ms > 0) {
+      EXPECT_LE(c.length_ms(), o.max_span_ms + o.max_ms) << "chunk " << i;
+    }
   }
-  // Every millisecond of speech is in some chunk.
+  // Every millisecond of speech is in some chunk, and not in a cut.
   for (const SpeechRegion& r : speech) {
     int64_t t = std::max<int64_t>(r.start_ms, 0);
     const int64_t end = std::min(r.end_ms, plan.duration_ms);
@@ -72,7 +107,7 @@ TEST(PlanChunks, PaddingStaysWithinTheMedia) {
   EXPECT_EQ(plan.chunks[0].start_ms, 0);
   EXPECT_EQ(plan.chunks[0].end_ms, 5'000);
   // Regions reaching outside the media are clamped to it.
-  auto outside = plan_chunks({{-500, 800}, {4'500, 9'000}}, 5'000);
+  auto outside = plan_chunks({{-500, 800}, {4'500, 9'000}}, 5'000, contiguous());
   ASSERT_EQ(outside.chunks.size(), 1u);
   EXPECT_EQ(outside.chunks[0], (Chunk{0, 0, 5'000}));
   EXPECT_EQ(outside.speech_ms, 800 + 500);
@@ -99,8 +134,8 @@ TEST(PlanChunks, CutsInTheMiddleOfTheLongestPauseNearTheTarget) {
   }
   ASSERT_TRUE(
       std::any_of(speech.begin(), speech.end(), [](auto& r) { return r.end_ms == 27'000; }));
-  auto plan = plan_chunks(speech, 60'000);
-  expect_well_formed(plan, speech);
+  auto plan = plan_chunks(speech, 60'000, contiguous());
+  expect_well_formed(plan, speech, contiguous());
   ASSERT_GE(plan.chunks.size(), 2u);
   // The first chunk ends in the long pause (27.0 s .. 28.5 s), keeping 200 ms of padding, and
   // the second starts 200 ms before the speech after it.
@@ -113,8 +148,8 @@ TEST(PlanChunks, CutsInTheMiddleOfTheLongestPauseNearTheTarget) {
     early.push_back({at, at + 2'700});
     at += 2'700 + (at + 2'700 == 21'000 ? 1'500 : 300);
   }
-  auto packed = plan_chunks(early, 60'000);
-  expect_well_formed(packed, early);
+  auto packed = plan_chunks(early, 60'000, contiguous());
+  expect_well_formed(packed, early, contiguous());
   ASSERT_GE(packed.chunks.size(), 2u);
   EXPECT_GE(packed.chunks[0].length_ms(), 26'000) << describe(packed);
 }
@@ -165,23 +200,74 @@ TEST(PlanChunks, RegionsNearTheMaximumKeepAllTheirSpeechInOneChunk) {
   EXPECT_EQ(over.chunks[0].end_ms, over.chunks[1].start_ms);
 }
 
-TEST(PlanChunks, ALongPauseAlwaysEndsAChunk) {
+TEST(PlanChunks, ALongPauseAlwaysEndsAContiguousChunk) {
   // 2 s + 9 s of silence + 2 s would fit one window, but a window that is mostly silence
   // invites hallucinations.
-  auto plan = plan_chunks({{0, 2'000}, {11'000, 13'000}}, 20'000);
+  auto plan = plan_chunks({{0, 2'000}, {11'000, 13'000}}, 20'000, contiguous());
   ASSERT_EQ(plan.chunks.size(), 2u) << describe(plan);
   EXPECT_EQ(plan.chunks[0], (Chunk{0, 0, 2'200}));
   EXPECT_EQ(plan.chunks[1], (Chunk{1, 10'800, 13'200}));
-  ChunkOptions keep;
+  ChunkOptions keep = contiguous();
   keep.split_silence_ms = 0;
   EXPECT_EQ(plan_chunks({{0, 2'000}, {11'000, 13'000}}, 20'000, keep).chunks.size(), 1u);
+  // Cut down to a second, the pause leaves no long silence in the window: one chunk.
+  auto spliced = plan_chunks({{0, 2'000}, {11'000, 13'000}}, 20'000);
+  ASSERT_EQ(spliced.chunks.size(), 1u) << describe(spliced);
+  EXPECT_EQ(spliced.chunks[0], (Chunk{0, 0, 13'200, {{2'500, 10'500}}}));
+  EXPECT_EQ(spliced.chunked_ms(), 5'200);
+}
+
+TEST(PlanChunks, LongPausesInsideAChunkAreCutDownToMaxPause) {
+  // A talk show: 4 s answers with 5 s pauses. Contiguous windows hold 3 answers each (12 s of
+  // speech in 30 s); with the pauses cut down to 1 s they hold 6.
+  std::vector<SpeechRegion> speech;
+  for (int i = 0; i < 24; ++i) speech.push_back({2'000 + i * 9'000, 6'000 + i * 9'000});
+  const int64_t duration = 2'000 + 24 * 9'000;
+  auto plan = plan_chunks(speech, duration);
+  expect_well_formed(plan, speech);
+  auto whole = plan_chunks(speech, duration, contiguous());
+  expect_well_formed(whole, speech, contiguous());
+  EXPECT_EQ(whole.chunks.size(), 8u) << describe(whole);
+  EXPECT_EQ(plan.chunks.size(), 4u) << describe(plan);
+  // First chunk: answers 0..5, the five pauses between them each cut from 5 s to 1 s, keeping
+  // half a second after the speech before and half a second before the speech after.
+  const Chunk& c = plan.chunks[0];
+  EXPECT_EQ(c.start_ms, 1'800);
+  EXPECT_EQ(c.end_ms, 6'000 + 5 * 9'000 + 200);
+  ASSERT_EQ(c.cuts.size(), 5u);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(c.cuts[static_cast<size_t>(k)], (TimeSpan{6'500 + k * 9'000, 10'500 + k * 9'000}));
+  }
+  EXPECT_EQ(c.audio_ms(), 6 * 4'000 + 5 * 1'000 + 2 * 200);
+  EXPECT_EQ(plan.chunked_ms(), 24 * 4'000 + 20 * 1'000 + 8 * 200);
+  // The map from the chunk's audio back to the media.
+  const TimeMap map = c.time_map();
+  EXPECT_EQ(map.buffer_ms(), c.audio_ms());
+  EXPECT_EQ(map.start_of(200), 2'000);              // answer 0
+  EXPECT_EQ(map.start_of(200 + 5'000), 11'000);     // answer 1, after one shortened pause
+  EXPECT_EQ(map.end_of(200 + 4'000 + 500), 6'500);  // the end of what is kept after answer 0
+}
+
+TEST(PlanChunks, AChunkSpansABoundedStretchOfMedia) {
+  // One-second remarks a minute apart: cut down they would fill a window, but a chunk's media
+  // is buffered until it is cut, so its span stays under max_span (plus one region).
+  std::vector<SpeechRegion> speech;
+  for (int i = 0; i < 12; ++i) speech.push_back({i * 60'000, i * 60'000 + 1'000});
+  ChunkOptions o;
+  auto plan = plan_chunks(speech, 12 * 60'000, o);
+  expect_well_formed(plan, speech, o);
+  EXPECT_GE(plan.chunks.size(), 4u) << describe(plan);
+  for (const Chunk& c : plan.chunks) EXPECT_LE(c.length_ms(), o.max_span_ms + 1'000);
+  o.max_span_ms = 0;
+  auto unbounded = plan_chunks(speech, 12 * 60'000, o);
+  EXPECT_EQ(unbounded.chunks.size(), 1u) << describe(unbounded);
 }
 
 TEST(PlanChunks, SilenceBetweenChunksIsNotTranscribed) {
   // Two bursts of talk two minutes apart.
   std::vector<SpeechRegion> speech = {{10'000, 20'000}, {22'000, 25'000}, {150'000, 160'000}};
-  auto plan = plan_chunks(speech, 200'000);
-  expect_well_formed(plan, speech);
+  auto plan = plan_chunks(speech, 200'000, contiguous());
+  expect_well_formed(plan, speech, contiguous());
   ASSERT_EQ(plan.chunks.size(), 2u) << describe(plan);
   EXPECT_EQ(plan.chunks[0], (Chunk{0, 9'800, 25'200}));
   EXPECT_EQ(plan.chunks[1], (Chunk{1, 149'800, 160'200}));
@@ -234,7 +320,7 @@ TEST(PlanChunks, RandomSpeechKeepsEveryInvariant) {
       speech.push_back({t, end});
       t = end + pause_len(rng);
     }
-    const ChunkOptions o;
+    const ChunkOptions o = seed % 2 == 0 ? ChunkOptions{} : contiguous();
     auto plan = plan_chunks(speech, duration, o);
     expect_well_formed(plan, speech, o);
     if (HasFailure()) return;
@@ -261,7 +347,7 @@ TEST(PlanChunks, RandomSpeechKeepsEveryInvariant) {
     if (shape == 0) {
       for (size_t i = 0; i + 1 < plan.chunks.size(); ++i) {
         if (plan.chunks[i + 1].start_ms - plan.chunks[i].end_ms < 1'000) {
-          EXPECT_GE(plan.chunks[i].length_ms(), 20'000) << "chunk " << i << " is not packed";
+          EXPECT_GE(plan.chunks[i].audio_ms(), 20'000) << "chunk " << i << " is not packed";
         }
       }
     }

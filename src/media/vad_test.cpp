@@ -221,14 +221,21 @@ TEST_F(VadTest, CutPointsOnRealSpeechAreNeverInsideSpeech) {
       ASSERT_GE(plan.chunks.size(), max_ms == 30'000 ? 2u : 5u);
       for (size_t i = 0; i < plan.chunks.size(); ++i) {
         const Chunk& c = plan.chunks[i];
-        EXPECT_LE(c.length_ms(), max_ms);
+        EXPECT_LE(c.audio_ms(), max_ms);
+        // A pause cut out of a chunk holds no speech.
+        for (const TimeSpan& cut : c.cuts) {
+          for (const SpeechRegion& r : *speech) {
+            EXPECT_FALSE(r.start_ms < cut.end_ms && cut.start_ms < r.end_ms)
+                << "cut [" << cut.start_ms << ", " << cut.end_ms << ") removes speech";
+          }
+        }
         if (i + 1 < plan.chunks.size()) {
           // Only speech longer than a chunk may be cut (a forced cut, at the maximum).
           for (int64_t cut : {c.end_ms, plan.chunks[i + 1].start_ms}) {
             if (auto r = speech_around(cut, *speech)) {
               EXPECT_GT(r->length_ms(), max_ms) << "cut at " << cut << " in " << describe(*speech);
               EXPECT_EQ(c.end_ms, plan.chunks[i + 1].start_ms);
-              EXPECT_EQ(c.length_ms(), max_ms);
+              EXPECT_EQ(c.audio_ms(), max_ms);
             }
           }
         }
@@ -243,7 +250,11 @@ TEST_F(VadTest, TheChunkStreamPlansLikeTheWholeFileAndCarriesTheRightSamples) {
   const auto pcm = decode("fw_multilingual.mp3");
   auto speech = vad_->detect(pcm);
   ASSERT_TRUE(speech.has_value());
-  const ChunkPlan expected = plan_chunks(*speech, samples_to_ms(static_cast<int64_t>(pcm.size())));
+  // Pauses over 0.4 s are cut (this speech has few of a second), so the samples are spliced.
+  ChunkOptions copts;
+  copts.max_pause_ms = 400;
+  const ChunkPlan expected =
+      plan_chunks(*speech, samples_to_ms(static_cast<int64_t>(pcm.size())), copts);
   ASSERT_GE(expected.chunks.size(), 2u);
 
   for (int64_t window_ms : {1'300, 120'000}) {
@@ -252,21 +263,28 @@ TEST_F(VadTest, TheChunkStreamPlansLikeTheWholeFileAndCarriesTheRightSamples) {
     ASSERT_TRUE(decoder.has_value());
     SpeechChunkingOptions o;
     o.window_ms = window_ms;
+    o.chunks = copts;
     SpeechChunkStream stream(**decoder, vad_.get(), o);
     std::vector<Chunk> chunks;
+    size_t cuts = 0;
     for (;;) {
       auto next = stream.next();
       ASSERT_TRUE(next.has_value()) << next.error().to_string();
       if (!*next) break;
       const AudioChunk& ac = **next;
       chunks.push_back(ac.chunk);
-      const auto from = static_cast<size_t>(ms_to_samples(ac.chunk.start_ms));
-      const auto to = static_cast<size_t>(ms_to_samples(ac.chunk.end_ms));
-      ASSERT_EQ(ac.samples.size(), to - from);
-      EXPECT_TRUE(std::equal(ac.samples.begin(), ac.samples.end(),
-                             pcm.begin() + static_cast<std::ptrdiff_t>(from)))
-          << "chunk " << ac.chunk.index << " carries the wrong samples";
+      // The chunk's span without its cut pauses, laid end to end.
+      std::vector<float> want;
+      const TimeMap map = ac.chunk.time_map();
+      for (const TimeMap::Piece& piece : map.pieces()) {
+        want.insert(want.end(), pcm.begin() + ms_to_samples(piece.media.start_ms),
+                    pcm.begin() + ms_to_samples(piece.media.end_ms));
+      }
+      ASSERT_EQ(ac.samples.size(), static_cast<size_t>(ms_to_samples(ac.chunk.audio_ms())));
+      EXPECT_TRUE(ac.samples == want) << "chunk " << ac.chunk.index << " carries the wrong samples";
+      cuts += ac.chunk.cuts.size();
     }
+    EXPECT_GT(cuts, 0u) << "this speech has pauses to cut";
     EXPECT_EQ(chunks, expected.chunks);
     EXPECT_EQ(stream.duration_ms(), samples_to_ms(static_cast<int64_t>(pcm.size())));
     EXPECT_EQ(stream.speech_ms(), expected.speech_ms);
@@ -275,7 +293,9 @@ TEST_F(VadTest, TheChunkStreamPlansLikeTheWholeFileAndCarriesTheRightSamples) {
   auto decoder = AudioDecoder::open(path);
   ASSERT_TRUE(decoder.has_value());
   int64_t last_progress = 0;
-  auto plan = plan_speech_chunks(**decoder, *vad_, {}, [&](int64_t ms) { last_progress = ms; });
+  SpeechChunkingOptions whole;
+  whole.chunks = copts;
+  auto plan = plan_speech_chunks(**decoder, *vad_, whole, [&](int64_t ms) { last_progress = ms; });
   ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
   EXPECT_EQ(plan->chunks, expected.chunks);
   EXPECT_EQ(plan->duration_ms, expected.duration_ms);

@@ -431,6 +431,7 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
   status(job, "transcribing");
 
   media::SpeechChunkingOptions copts;
+  copts.chunks.max_pause_ms = static_cast<int64_t>(o_.max_pause_s * 1000.0);
   if (o_.chunk_length_s > 0.0 || vad_ == nullptr) {
     copts.fixed_chunk_ms = o_.chunk_length_s > 0.0
                                ? static_cast<int64_t>(o_.chunk_length_s * 1000.0)
@@ -446,6 +447,9 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
     }
     if (!next->has_value()) break;
     media::AudioChunk chunk = std::move(**next);
+    spdlog::debug("job {}: chunk {} [{}, {}) ms, {} ms of audio, {} pauses cut", job.id,
+                  chunk.chunk.index, chunk.chunk.start_ms, chunk.chunk.end_ms,
+                  chunk.chunk.audio_ms(), chunk.chunk.cuts.size());
     bool need_language = false;
     {
       std::lock_guard lock(ctx->mu);
@@ -521,10 +525,10 @@ void Engine::Impl::submit_chunk_task(const JobContextPtr& ctx, media::AudioChunk
       opts.language = language.empty() ? "en" : language;
       std::stop_callback forward(wstop, [ctx] { ctx->stop.request_stop(); });
       const auto t0 = Clock::now();
-      auto segs = worker.transcribe(chunk.samples, chunk.chunk.start_ms, chunk.chunk.end_ms, opts,
+      auto segs = worker.transcribe(chunk.samples, chunk.chunk.time_map(), opts,
                                     nullptr, {}, ctx->stop.get_token());
       asr_us_ += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
-      if (segs) audio_ms_ += chunk.chunk.length_ms();
+      if (segs) audio_ms_ += chunk.chunk.audio_ms();
       std::optional<Error> err;
       if (segs) {
         store::ChunkResult cr;
@@ -866,6 +870,7 @@ Result<asr::Transcript> Engine::transcribe_file(const fs::path& media,
   fo.asr = options;
   fo.asr.threads = impl_->asr_.threads;
   fo.vad_model = impl_->vad_path_;
+  fo.max_pause_ms = static_cast<int64_t>(impl_->o_.max_pause_s * 1000.0);
   fo.decode.max_duration_ms = static_cast<int64_t>(impl_->o_.max_duration_h * 3600.0 * 1000.0);
   FileTranscriber transcriber(impl_->model_, *impl_->pool_, fo);
   auto outcomes = transcriber.transcribe({media}, {}, {}, stop);

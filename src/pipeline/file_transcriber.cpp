@@ -75,6 +75,7 @@ std::vector<FileOutcome> FileTranscriber::transcribe(
       t.model = model_->name();
       t.options = options_.asr.to_json();
       t.options["chunk_length_ms"] = options_.chunk_length_ms;
+      t.options["max_pause_ms"] = options_.max_pause_ms;
       t.options["workers"] = options_.workers;
       for (auto& c : st.chunks) {
         if (!c) continue;
@@ -102,6 +103,7 @@ std::vector<FileOutcome> FileTranscriber::transcribe(
     }
   }
   media::SpeechChunkingOptions copts;
+  copts.chunks.max_pause_ms = options_.max_pause_ms;
   if (!vad) copts.fixed_chunk_ms = options_.chunk_length_ms;
   const bool auto_language = options_.asr.language.empty() || options_.asr.language == "auto";
 
@@ -145,16 +147,16 @@ std::vector<FileOutcome> FileTranscriber::transcribe(
       if (!next->has_value()) break;
       media::AudioChunk chunk = std::move(**next);
       const int index = chunk.chunk.index;
-      const int64_t offset_ms = chunk.chunk.start_ms;
-      const int64_t end_ms = chunk.chunk.end_ms;
+      const int64_t span_ms = chunk.chunk.length_ms();
+      TimeMap map = chunk.chunk.time_map();
       std::vector<float> pcm = std::move(chunk.samples);
       {
         std::lock_guard lock(st->mu);
         st->chunks.resize(static_cast<size_t>(index) + 1);
         ++st->submitted;
       }
-      auto task = [this, st, index, offset_ms, end_ms, auto_language, &finalize, &batch_mu,
-                   &progress, &report_progress,
+      auto task = [this, st, index, span_ms, map = std::move(map), auto_language, &finalize,
+                   &batch_mu, &progress, &report_progress,
                    pcm = std::move(pcm)](asr::WhisperWorker& worker, std::stop_token wstop) {
         std::optional<Error> err;
         std::vector<asr::Segment> segs;
@@ -176,7 +178,7 @@ std::vector<FileOutcome> FileTranscriber::transcribe(
         if (!err) {
           asr::TranscribeOptions o = options_.asr;
           o.language = language;
-          auto r = worker.transcribe(pcm, offset_ms, end_ms, o, nullptr, {}, wstop);
+          auto r = worker.transcribe(pcm, map, o, nullptr, {}, wstop);
           if (r) {
             segs = std::move(*r);
           } else {
@@ -185,7 +187,7 @@ std::vector<FileOutcome> FileTranscriber::transcribe(
         }
         {
           std::lock_guard plock(batch_mu);
-          progress.audio_ms_done += end_ms - offset_ms;
+          progress.audio_ms_done += span_ms;
           report_progress();
         }
         std::lock_guard lock(st->mu);

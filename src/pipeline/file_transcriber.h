@@ -31,6 +31,7 @@ struct FileTranscribeOptions {
   int workers = 1;
   int64_t chunk_length_ms = 30'000;    // fixed chunks when there is no VAD model
   std::filesystem::path vad_model;     // empty: fixed chunks
+  int64_t max_pause_ms = 1'000;        // longer pauses inside a chunk are cut to this; 0: kept
   media::DecodeOptions decode;
 };
 

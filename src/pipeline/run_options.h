@@ -26,6 +26,7 @@ struct RunOptions {
   bool sort_shortest = true;                      // shortest first (the original's order)
   double chunk_length_s = 0.0;                    // > 0: fixed-length chunks, no VAD
   bool no_vad = false;
+  double max_pause_s = 1.0;                       // longer pauses inside a chunk are cut to this
   std::filesystem::path vad_model;                // empty: the models dir's silero model
   int buffer_size = 50;                           // segments per entity-extraction batch
   std::vector<std::filesystem::path> watchlists;  // --watchlist FILE (YAML or JSON)
