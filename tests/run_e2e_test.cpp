@@ -197,6 +197,25 @@ TEST(RunE2E, ResumesAfterKillNineWithIdenticalOutput) {
   }
   ASSERT_FALSE(done_before.empty());
 
+  // Resumed with other chunking settings, the finished chunks would not fit the new plan: the
+  // run refuses, clearly, and keeps them.
+  auto other = args_cut;
+  other.insert(other.end(), {"--chunk-length", "7"});
+  auto refused = run_aimara(other);
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("other chunking settings"), std::string::npos)
+      << refused.out << refused.err;
+  {
+    auto s = store::open_store("sqlite:" + (cut / "aimara.db").string());
+    ASSERT_TRUE(s.has_value());
+    auto chunks = (*s)->chunks(job_id);
+    ASSERT_TRUE(chunks.has_value());
+    size_t still_done = 0;
+    for (const auto& c : *chunks) still_done += c.state == store::ChunkState::kDone ? 1 : 0;
+    EXPECT_EQ(still_done, done_before.size());
+    ASSERT_TRUE((*s)->retry(job_id).has_value());  // what `aimara jobs retry` does
+  }
+
   auto resumed = run_aimara(args_cut);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
 

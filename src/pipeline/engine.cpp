@@ -399,9 +399,14 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
   if (!decoder) return fail_job(ctx->lease, job, decoder.error());
 
   // What an earlier, interrupted run already finished.
-  auto done_list = store_->completed_chunks(job.id);
-  if (!done_list) return fail_job(ctx->lease, job, done_list.error());
-  std::set<int> done(done_list->begin(), done_list->end());
+  auto records = store_->chunks(job.id);
+  if (!records) return fail_job(ctx->lease, job, records.error());
+  std::map<int, std::pair<int64_t, int64_t>> done_spans;
+  for (const store::ChunkRecord& r : *records) {
+    if (r.state == store::ChunkState::kDone) done_spans[r.index] = {r.start_ms, r.end_ms};
+  }
+  std::set<int> done;
+  for (const auto& [index, span] : done_spans) done.insert(index);
   std::map<int, std::vector<asr::Segment>> done_segments;
   if (!done.empty()) {
     auto segs = store_->segments(job.id);
@@ -456,7 +461,19 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
       need_language = !ctx->language_known && chunk.chunk.index == 0;
     }
     if (need_language) submit_language_task(ctx, chunk.samples);
-    if (done.contains(chunk.chunk.index)) {
+    if (auto it = done_spans.find(chunk.chunk.index); it != done_spans.end()) {
+      if (it->second != std::pair{chunk.chunk.start_ms, chunk.chunk.end_ms}) {
+        // Finished chunks of another plan must not be mixed with this one's.
+        stream_error = Error{
+            ErrorCode::kInvalidArgument,
+            fmt::format("this job was started with other chunking settings (--max-pause, "
+                        "--chunk-length, --no-vad, --vad-model): its chunk {} was [{}, {}) ms and "
+                        "is now [{}, {}) ms; run it again with the settings it started with "
+                        "(its finished chunks are kept)",
+                        chunk.chunk.index, it->second.first, it->second.second,
+                        chunk.chunk.start_ms, chunk.chunk.end_ms)};
+        break;
+      }
       std::lock_guard lock(ctx->mu);
       ctx->transcribed_ms += chunk.chunk.length_ms();
       continue;
