@@ -17,9 +17,7 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
                   "Fixed chunks of S seconds instead of cutting at pauses");
   sub->add_flag("--no-vad", o.no_vad, "No voice activity detection (fixed 30 s chunks)");
   sub->add_option("--vad-model", o.vad_model, "Silero VAD model (default: from the models dir)");
-  sub->add_option("--max-pause", o.max_pause_s,
-                  "Pauses inside a chunk longer than S seconds are cut down to S, so whisper's "
-                  "windows hold speech (0: keep pauses whole)")
+  sub->add_option("--max-pause", o.max_pause_s, kMaxPauseHelp)
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   if (with_workers) {

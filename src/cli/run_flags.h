@@ -12,6 +12,11 @@
 
 namespace aimara::cli {
 
+// Help of --max-pause, which `aimara transcribe` takes too.
+inline constexpr const char* kMaxPauseHelp =
+    "Pauses inside a chunk longer than S seconds are cut down to S, so whisper's windows hold "
+    "speech (0: keep pauses whole)";
+
 struct RunFlags {
   pipeline::RunOptions o;
   std::string device = "auto";

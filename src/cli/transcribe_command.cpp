@@ -7,6 +7,7 @@
 #include "asr/model_catalog.h"
 #include "asr/whisper_engine.h"
 #include "cli/commands.h"
+#include "cli/run_flags.h"
 #include "core/terminal.h"
 #include "output/writers.h"
 #include "pipeline/file_transcriber.h"
@@ -182,9 +183,7 @@ Command add_transcribe_command(CLI::App& app) {
   sub->add_option("--vad-model", args->vad_model,
                   "Silero VAD model: cut chunks at pauses (default: the downloaded silero model)");
   sub->add_flag("--no-vad", args->no_vad, "Fixed-length chunks, no voice activity detection");
-  sub->add_option("--max-pause", args->max_pause_s,
-                  "Pauses inside a chunk longer than S seconds are cut down to S, so whisper's "
-                  "windows hold speech (0: keep pauses whole)")
+  sub->add_option("--max-pause", args->max_pause_s, kMaxPauseHelp)
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   sub->add_option("--chunk-length", args->chunk_length_s, "Seconds of audio per fixed chunk")

@@ -405,17 +405,15 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
   for (const store::ChunkRecord& r : *records) {
     if (r.state == store::ChunkState::kDone) done_spans[r.index] = {r.start_ms, r.end_ms};
   }
-  std::set<int> done;
-  for (const auto& [index, span] : done_spans) done.insert(index);
   std::map<int, std::vector<asr::Segment>> done_segments;
-  if (!done.empty()) {
+  if (!done_spans.empty()) {
     auto segs = store_->segments(job.id);
     if (!segs) return fail_job(ctx->lease, job, segs.error());
     for (const auto& s : *segs) {
       done_segments[s.chunk_index].push_back(asr::Segment{
           .start_ms = s.segment.start_ms, .end_ms = s.segment.end_ms, .text = s.segment.text});
     }
-    for (int d : done) done_segments.try_emplace(d);
+    for (const auto& [index, span] : done_spans) done_segments.try_emplace(index);
   }
   ctx->stem = stem_for(job);
   auto building = output::BuildingTranscript::open(layout_.building(ctx->stem), done_segments);
@@ -526,7 +524,6 @@ void Engine::Impl::submit_chunk_task(const JobContextPtr& ctx, media::AudioChunk
     std::lock_guard lock(ctx->mu);
     ++ctx->submitted;
   }
-  const int64_t chunk_ms = chunk.chunk.length_ms();
   auto task = [this, ctx, chunk = std::move(chunk)](asr::WhisperWorker& worker,
                                                     std::stop_token wstop) {
     std::string language;
@@ -587,7 +584,6 @@ void Engine::Impl::submit_chunk_task(const JobContextPtr& ctx, media::AudioChunk
     if (!ctx->error) ctx->error = Error{ErrorCode::kCancelled, "interrupted"};
     ctx->cv.notify_all();
   }
-  (void)chunk_ms;
 }
 
 void Engine::Impl::chunk_finished(const JobContextPtr& ctx, int64_t chunk_ms) {
