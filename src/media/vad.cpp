@@ -1,7 +1,6 @@
 #include "media/vad.h"
 
 #include <fmt/format.h>
-#include <whisper.h>
 
 #include <algorithm>
 #include <system_error>
@@ -10,10 +9,7 @@
 
 namespace aimara::media {
 
-void VadModel::ContextFree::operator()(whisper_vad_context* ctx) const { whisper_vad_free(ctx); }
-
-Result<std::unique_ptr<VadModel>> VadModel::load(const std::filesystem::path& path,
-                                                 const VadModelOptions& options) {
+Result<std::unique_ptr<VadModel>> VadModel::load(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return make_error(ErrorCode::kModelMissing,
@@ -21,47 +17,17 @@ Result<std::unique_ptr<VadModel>> VadModel::load(const std::filesystem::path& pa
                                   "in ggml format, e.g. with --vad-model)",
                                   path.string()));
   }
-  whisper_vad_context_params params = whisper_vad_default_context_params();
-  params.n_threads = std::max(1, options.threads);
-  params.use_gpu = false;  // a tiny recurrent model: the CPU is faster than a round trip
-  std::unique_ptr<whisper_vad_context, ContextFree> ctx(
-      whisper_vad_init_from_file_with_params(path.string().c_str(), params));
-  if (!ctx) {
-    return make_error(ErrorCode::kModelInvalid,
-                      fmt::format("'{}' is not a VAD model whisper.cpp can load (expected Silero "
-                                  "VAD in ggml format)",
-                                  path.string()));
-  }
-  // The API does not expose the frame size: measure it from the probabilities of a probe.
-  constexpr int kProbe = 4096;
-  const std::vector<float> silence(kProbe, 0.0f);
-  if (!whisper_vad_detect_speech(ctx.get(), silence.data(), kProbe)) {
-    return make_error(ErrorCode::kModelInvalid,
-                      fmt::format("VAD model '{}' failed on a test input", path.string()));
-  }
-  const int n_probs = whisper_vad_n_probs(ctx.get());
-  if (n_probs <= 0 || kProbe % n_probs != 0) {
-    return make_error(ErrorCode::kModelInvalid,
-                      fmt::format("VAD model '{}' has an unexpected frame size", path.string()));
-  }
-  return std::unique_ptr<VadModel>(new VadModel(std::move(ctx), path, kProbe / n_probs));
+  auto net = SileroVad::load(path);
+  if (!net) return std::unexpected(net.error());
+  return std::unique_ptr<VadModel>(new VadModel(std::move(*net), path));
 }
 
 VadModel::~VadModel() = default;
 
-void VadModel::reset() { whisper_vad_reset_state(ctx_.get()); }
+void VadModel::reset() { net_->reset(); }
 
 Result<void> VadModel::probabilities(std::span<const float> samples, std::vector<float>& probs) {
-  if (samples.empty()) return {};
-  if (!whisper_vad_detect_speech_no_reset(ctx_.get(), samples.data(),
-                                          static_cast<int>(samples.size()))) {
-    return make_error(ErrorCode::kInternal,
-                      fmt::format("voice activity detection failed on {} samples", samples.size()));
-  }
-  const int n = whisper_vad_n_probs(ctx_.get());
-  const float* p = whisper_vad_probs(ctx_.get());
-  probs.insert(probs.end(), p, p + n);
-  return {};
+  return net_->probabilities(samples, probs);
 }
 
 Result<std::vector<SpeechRegion>> VadModel::detect(std::span<const float> samples,

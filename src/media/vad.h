@@ -1,8 +1,9 @@
 // Voice activity detection: where the speech is, in integer milliseconds.
 //
-// A VadModel wraps whisper.cpp's VAD API (Silero VAD in ggml format, e.g.
-// ../shared/models/silero-v6.2.0-ggml.bin): it loads the model once and turns 16 kHz mono samples
-// into per-frame speech probabilities (one per 512 samples = 32 ms). A SpeechDetector turns those
+// A VadModel runs the Silero VAD network (the ggml file whisper.cpp's VAD reads, e.g.
+// ../shared/models/silero-v6.2.0-ggml.bin; computed by SileroVad, a block of frames at a time,
+// see silero_vad.h): it loads the model once and turns 16 kHz mono samples into per-frame speech
+// probabilities (one per 512 samples = 32 ms). A SpeechDetector turns those
 // probabilities into SpeechRegions incrementally, so a stream of any length is processed in
 // blocks: the model's recurrent state is carried from one block to the next, so the regions do
 // not depend on how the stream was cut into blocks (a 3-hour file is detected in bounded memory
@@ -15,14 +16,10 @@
 // consumer never waits for hours of uninterrupted "speech". Regions carry no padding: padding is
 // the chunker's business (chunker.h).
 //
-// whisper.cpp logs through whisper_log_set; the program routes it once at start-up
-// (asr::route_whisper_logs).
-//
 // Thread-safety: a VadModel holds mutable inference state. Use one per thread (loading one takes
-// milliseconds and under 2 MB), or guard it with a mutex. A SpeechDetector borrows its model for
+// milliseconds and a few MB), or guard it with a mutex. A SpeechDetector borrows its model for
 // its whole life and is used by one thread; the model must outlive it and must not be used by
 // anything else meanwhile.
-// Ownership: VadModel owns its whisper_vad_context and frees it in its destructor.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +29,7 @@
 #include <vector>
 
 #include "core/error.h"
-
-struct whisper_vad_context;
+#include "media/silero_vad.h"
 
 namespace aimara::media {
 
@@ -53,21 +49,17 @@ struct VadOptions {
   int64_t max_region_ms = 30'000;  // longer regions are handed out in pieces; <= 0: no limit
 };
 
-struct VadModelOptions {
-  int threads = 1;  // the model is tiny: one thread is the fastest per stream
-};
-
 class VadModel {
  public:
-  // model_missing if the file does not exist; model_invalid if whisper.cpp cannot load it.
-  static Result<std::unique_ptr<VadModel>> load(const std::filesystem::path& path,
-                                                const VadModelOptions& options = {});
+  // model_missing if the file does not exist; model_invalid if it is not a Silero VAD model.
+  // The model is small: one thread per stream is the fastest.
+  static Result<std::unique_ptr<VadModel>> load(const std::filesystem::path& path);
   ~VadModel();
   VadModel(const VadModel&) = delete;
   VadModel& operator=(const VadModel&) = delete;
 
   // Samples per probability frame (512 at 16 kHz, 32 ms).
-  int frame_samples() const { return frame_samples_; }
+  int frame_samples() const { return SileroVad::kFrameSamples; }
 
   // Speech in one buffer of 16 kHz mono samples (times relative to its first sample).
   // Equivalent to a SpeechDetector fed the whole buffer.
@@ -83,16 +75,11 @@ class VadModel {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  struct ContextFree {
-    void operator()(whisper_vad_context* ctx) const;
-  };
-  VadModel(std::unique_ptr<whisper_vad_context, ContextFree> ctx, std::filesystem::path path,
-           int frame_samples)
-      : ctx_(std::move(ctx)), path_(std::move(path)), frame_samples_(frame_samples) {}
+  VadModel(std::unique_ptr<SileroVad> net, std::filesystem::path path)
+      : net_(std::move(net)), path_(std::move(path)) {}
 
-  std::unique_ptr<whisper_vad_context, ContextFree> ctx_;
+  std::unique_ptr<SileroVad> net_;
   std::filesystem::path path_;
-  int frame_samples_ = 512;
 };
 
 // Finds speech in one stream fed block by block. Regions come out in order, each as soon as it

@@ -4,6 +4,7 @@
 #include <whisper.h>
 
 #include <cfloat>
+#include <cmath>
 #include <fstream>
 #include <optional>
 
@@ -76,6 +77,92 @@ TEST(VadModelLoad, MissingAndInvalidModelsAreReported) {
   auto invalid = VadModel::load(not_a_model);
   ASSERT_FALSE(invalid.has_value());
   EXPECT_EQ(invalid.error().code, ErrorCode::kModelInvalid) << invalid.error().message;
+}
+
+TEST(VadModelLoad, DamagedAndForeignModelsAreRejectedWithTheReason) {
+  const fs::path model = shared("models/silero-v6.2.0-ggml.bin");
+  REQUIRE_SHARED(model);
+  auto dir = TempDir::create("aimara-vad-model");
+  ASSERT_TRUE(dir.has_value());
+  std::ifstream in(model, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 100'000u);
+  const auto write = [&](const std::string& name, const std::string& content) {
+    const fs::path path = dir->path() / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  };
+  std::string other_window = bytes;
+  // Header: magic, type length, "silero-16k", version (3 x int32), then the window size.
+  const size_t window_at = 4 + 4 + 10 + 12;
+  ASSERT_EQ(bytes.substr(8, 10), "silero-16k");
+  other_window[window_at] = 0x00;  // 512 -> 0x200 becomes 0x200 & 0xff00
+  other_window[window_at + 1] = 0x04;
+  struct Case {
+    fs::path path;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {write("truncated.bin", bytes.substr(0, bytes.size() / 2)), "truncated"},
+      {write("window.bin", other_window), "window of 1024 samples"},
+      {write("header.bin", bytes.substr(0, 12)), "truncated header"},
+      {shared("models/whisper-empty-tiny.bin"), "bad header"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path.string());
+    auto loaded = VadModel::load(c.path);
+    ASSERT_FALSE(loaded.has_value());
+    EXPECT_EQ(loaded.error().code, ErrorCode::kModelInvalid);
+    EXPECT_NE(loaded.error().message.find("not a Silero VAD model"), std::string::npos)
+        << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find(c.reason), std::string::npos) << loaded.error().message;
+  }
+}
+
+// The batched network against whisper.cpp's frame-at-a-time graph of the same file: the same
+// probabilities up to whisper.cpp's 16-bit rounding of convolution inputs.
+TEST_F(VadTest, ProbabilitiesMatchWhisperCppsNetworkFrameByFrame) {
+  whisper_vad_context_params cparams = whisper_vad_default_context_params();
+  cparams.n_threads = 1;
+  cparams.use_gpu = false;
+  std::unique_ptr<whisper_vad_context, decltype(&whisper_vad_free)> ctx(
+      whisper_vad_init_from_file_with_params(shared("models/silero-v6.2.0-ggml.bin").c_str(),
+                                             cparams),
+      &whisper_vad_free);
+  ASSERT_TRUE(ctx);
+  for (const char* name : {"jfk.wav", "silero_es.wav", "pv_test_es.wav", "fw_multilingual.mp3"}) {
+    SCOPED_TRACE(name);
+    const auto pcm = decode(name);
+    ASSERT_FALSE(pcm.empty());
+    ASSERT_TRUE(whisper_vad_detect_speech(ctx.get(), pcm.data(), static_cast<int>(pcm.size())));
+    const float* ref = whisper_vad_probs(ctx.get());
+    const size_t n_ref = static_cast<size_t>(whisper_vad_n_probs(ctx.get()));
+
+    std::vector<float> ours;
+    vad_->reset();
+    ASSERT_TRUE(vad_->probabilities(pcm, ours).has_value());
+    ASSERT_EQ(ours.size(), n_ref);
+    double max_diff = 0;
+    size_t disagree = 0;
+    for (size_t i = 0; i < n_ref; ++i) {
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(ours[i] - ref[i])));
+      disagree += (ours[i] >= 0.5f) != (ref[i] >= 0.5f);
+    }
+    EXPECT_LT(max_diff, 0.05);
+    EXPECT_LE(disagree, n_ref / 200) << disagree << " of " << n_ref << " frames";
+
+    // Blocks of any whole number of frames (here across the network's internal batches) give
+    // the same probabilities as one call: the state is carried, nothing depends on the cut.
+    std::vector<float> blocked;
+    vad_->reset();
+    const size_t block = 300 * static_cast<size_t>(vad_->frame_samples());
+    for (size_t at = 0; at < pcm.size(); at += block) {
+      const size_t len = std::min(block, pcm.size() - at);
+      ASSERT_TRUE(vad_->probabilities(std::span<const float>(pcm).subspan(at, len), blocked));
+    }
+    ASSERT_EQ(blocked.size(), ours.size());
+    for (size_t i = 0; i < ours.size(); ++i) ASSERT_NEAR(blocked[i], ours[i], 1e-5) << i;
+  }
 }
 
 TEST_F(VadTest, FindsTheFourUtterancesOfJfk) {
