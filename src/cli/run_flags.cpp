@@ -21,9 +21,10 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   if (with_workers) {
-    sub->add_option("-w,--workers", o.workers, "ASR workers, each with its own whisper state (default: chosen for this "
-                      "machine). Memory is one model plus one state per worker: fewer workers "
-                      "with more --threads each use less")
+    sub->add_option("-w,--workers", o.workers,
+                    "ASR workers, each with its own whisper state (default: chosen for this "
+                    "machine). Memory is one model plus one state per worker: fewer workers "
+                    "with more --threads each use less")
         ->check(CLI::Range(1, 64));
   }
   sub->add_option("-t,--threads", o.threads, "Threads per worker (default: chosen)")
