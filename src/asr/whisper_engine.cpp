@@ -3,6 +3,7 @@
 #include <whisper.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 
@@ -37,6 +38,7 @@ nlohmann::json TranscribeOptions::to_json() const {
           {"best_of", best_of},
           {"no_fallback", no_fallback},
           {"temperature", temperature},
+          {"logprob_threshold", logprob_threshold},
           {"initial_prompt", initial_prompt},
           {"word_timestamps", word_timestamps},
           {"max_segment_length", max_segment_length}};
@@ -77,6 +79,26 @@ struct AbortFlag {
 bool abort_callback(void* user) {
   auto* flag = static_cast<AbortFlag*>(user);
   return flag->stop.stop_requested();
+}
+
+// Decoding attempts against encoder windows. Each attempt at decoding a window (the first, and
+// every temperature fallback) filters the logits of an empty sequence exactly once; each window
+// is encoded once. More attempts than windows: some window fell back to sampling. The filter may
+// be called from several threads at once (whisper.cpp samples decoders in parallel).
+struct AttemptCounter {
+  std::atomic<int> windows{0};
+  std::atomic<int> attempts{0};
+};
+
+bool count_window(whisper_context*, whisper_state*, void* user) {
+  static_cast<AttemptCounter*>(user)->windows.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void count_attempt(whisper_context*, whisper_state*, const whisper_token_data*, int n_tokens,
+                   float*, void* user) {
+  auto* counter = static_cast<AttemptCounter*>(user);
+  if (n_tokens == 0) counter->attempts.fetch_add(1, std::memory_order_relaxed);
 }
 
 struct ProgressContext {
@@ -194,6 +216,21 @@ WhisperWorker::~WhisperWorker() {
   if (state_ != nullptr) whisper_free_state(state_);
 }
 
+Result<void> WhisperWorker::refresh_sampler() {
+  if (sampled_ && state_ != nullptr) {
+    whisper_free_state(state_);  // first: a worker never holds two states' memory
+    state_ = nullptr;
+  }
+  if (state_ == nullptr) {
+    state_ = whisper_init_state(model_->raw());
+    if (state_ == nullptr) {
+      return make_error(ErrorCode::kAsrFailed, "cannot allocate a whisper state (out of memory?)");
+    }
+  }
+  sampled_ = false;
+  return {};
+}
+
 bool WhisperWorker::set_mel(std::span<const float> samples) {
   const LogMel* mel = model_->log_mel();
   if (mel == nullptr) return false;
@@ -207,6 +244,7 @@ Result<std::string> WhisperWorker::detect_language(std::span<const float> sample
   if (!model_->multilingual()) return std::string("en");
   size_t n = std::min<size_t>(samples.size(), 30 * 16000);
   if (n < 1600) return std::string("en");
+  if (auto r = refresh_sampler(); !r) return std::unexpected(r.error());
   if (!set_mel(samples.first(n)) &&
       whisper_pcm_to_mel_with_state(ctx, state_, samples.data(), static_cast<int>(n),
                                     std::max(1, threads)) != 0) {
@@ -254,12 +292,26 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   p.progress_callback = progress_callback;
   p.progress_callback_user_data = &pctx;
 
+  p.logprob_thold = o.logprob_threshold;
+  // A chunk's text must not depend on what its worker transcribed before (a resumed run, or one
+  // with another number of workers, writes the same files). Sampling breaks that: whisper.cpp
+  // seeds the first decoder's random generator when a state is created and never again (the
+  // other decoders are reseeded by every whisper_full call), and it samples at any temperature
+  // above 0 (fallbacks included) and, in beam search, at every step. So after a chunk that
+  // sampled, the worker starts the next one on a fresh state (a few ms).
+  AttemptCounter attempts;
+  p.encoder_begin_callback = count_window;
+  p.encoder_begin_callback_user_data = &attempts;
+  p.logits_filter_callback = count_attempt;
+  p.logits_filter_callback_user_data = &attempts;
+
   std::vector<Segment> out;
   // whisper.cpp refuses audio under ~100 ms with an error; an empty transcript is the answer.
   if (samples.size() < 1600) {
     if (detected_language != nullptr && o.language != "auto") *detected_language = o.language;
     return out;
   }
+  if (auto r = refresh_sampler(); !r) return std::unexpected(r.error());
   int rc;
   // The spectrogram computed here is several times cheaper than whisper.cpp's; whisper.cpp then
   // transcribes exactly the audio's frames (duration_ms), as it does from samples. Token
@@ -270,6 +322,8 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   } else {
     rc = whisper_full_with_state(ctx, state_, p, samples.data(), static_cast<int>(samples.size()));
   }
+  sampled_ = beam || p.temperature > 0.0f || rc != 0 ||
+             attempts.attempts.load() > attempts.windows.load();
   if (stop.stop_requested()) return make_error(ErrorCode::kCancelled, "transcription cancelled");
   if (rc != 0) {
     return make_error(ErrorCode::kAsrFailed,

@@ -50,6 +50,9 @@ struct TranscribeOptions {
   int best_of = 5;                // greedy candidates when sampling with temperature
   bool no_fallback = false;       // temperature fallback off
   float temperature = 0.0f;       // the first decoding's sampling temperature (0: greedy)
+  // A decoding whose mean token log-probability is below this falls back to the next temperature
+  // (whisper's default).
+  float logprob_threshold = -1.0f;
   std::string initial_prompt;
   bool word_timestamps = false;   // words with times (token-level timestamps)
   bool token_details = false;     // tokens with probabilities in the result
@@ -123,9 +126,12 @@ class WhisperWorker {
       : model_(std::move(model)), state_(state) {}
   // Sets the state's spectrogram of `samples` when the model has a LogMel; false otherwise.
   bool set_mel(std::span<const float> samples);
+  // Replaces the state with a fresh one if the last transcription sampled (see transcribe()).
+  Result<void> refresh_sampler();
 
   std::shared_ptr<WhisperModel> model_;
   whisper_state* state_;
+  bool sampled_ = false;  // the state's first decoder drew from its random generator
   MelSpectrogram mel_;  // reused between chunks
 };
 
