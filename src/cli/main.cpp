@@ -1,4 +1,6 @@
 // aimara: one binary, several roles (ARCHITECTURE.md "One binary, several roles").
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -10,6 +12,13 @@
 #include "cli/logging.h"
 
 int main(int argc, char** argv) {
+  // glibc serves a block of at least this size with its own mapping, returned on free. By default
+  // the threshold rises to the size of the largest such block freed (up to 32 MiB): once a worker
+  // replaces its whisper state (whisper_engine.h), the next state's buffers would come from the
+  // heap instead, where whisper.cpp's calloc'ed scheduler arrays (1 MB each, 16 per state, mostly
+  // never touched) are zeroed and become resident, and freed buffers fragment it: +60-90 MiB peak
+  // for two workers. A fixed threshold keeps them untouched mappings.
+  mallopt(M_MMAP_THRESHOLD, 512 * 1024);
   CLI::App app{
       "aimara: turn hours of video and audio into timestamped, searchable transcripts and "
       "entity mentions."};
