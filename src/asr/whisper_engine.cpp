@@ -204,12 +204,18 @@ WhisperModel::~WhisperModel() {
 
 bool WhisperModel::multilingual() const { return whisper_is_multilingual(ctx_) != 0; }
 
-Result<std::unique_ptr<WhisperWorker>> WhisperModel::new_worker() {
+Result<whisper_state*> WhisperModel::new_state() const {
   whisper_state* state = whisper_init_state(ctx_);
   if (state == nullptr) {
     return make_error(ErrorCode::kAsrFailed, "cannot allocate a whisper state (out of memory?)");
   }
-  return std::unique_ptr<WhisperWorker>(new WhisperWorker(shared_from_this(), state));
+  return state;
+}
+
+Result<std::unique_ptr<WhisperWorker>> WhisperModel::new_worker() {
+  auto state = new_state();
+  if (!state) return std::unexpected(state.error());
+  return std::unique_ptr<WhisperWorker>(new WhisperWorker(shared_from_this(), *state));
 }
 
 WhisperWorker::~WhisperWorker() {
@@ -222,10 +228,9 @@ Result<void> WhisperWorker::refresh_sampler() {
     state_ = nullptr;
   }
   if (state_ == nullptr) {
-    state_ = whisper_init_state(model_->raw());
-    if (state_ == nullptr) {
-      return make_error(ErrorCode::kAsrFailed, "cannot allocate a whisper state (out of memory?)");
-    }
+    auto state = model_->new_state();
+    if (!state) return std::unexpected(state.error());
+    state_ = *state;
   }
   sampled_ = false;
   return {};

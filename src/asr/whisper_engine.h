@@ -92,7 +92,10 @@ class WhisperModel : public std::enable_shared_from_this<WhisperModel> {
   const LogMel* log_mel() const { return log_mel_ ? &*log_mel_ : nullptr; }
 
  private:
+  friend class WhisperWorker;
   WhisperModel() = default;
+  // A new whisper_state for the weights; asr_failed when it cannot be allocated.
+  Result<whisper_state*> new_state() const;
   whisper_context* ctx_ = nullptr;
   std::string name_;
   bool on_gpu_ = false;

@@ -13,17 +13,11 @@ namespace fs = std::filesystem;
 
 std::vector<float> read_pcm(const std::string& name, size_t max_samples) {
   const fs::path file = fs::path(AIMARA_SHARED_DIR) / "media" / name;
-  auto decoder = media::AudioDecoder::open(file);
-  EXPECT_TRUE(decoder.has_value()) << file << ": " << decoder.error().to_string();
-  std::vector<float> pcm;
-  if (!decoder) return pcm;
-  while (pcm.size() < max_samples) {
-    auto got = (*decoder)->read(pcm, 16'000);
-    EXPECT_TRUE(got.has_value());
-    if (!got || *got == 0) break;
-  }
-  if (pcm.size() > max_samples) pcm.resize(max_samples);
-  return pcm;
+  auto pcm = media::decode_all(file);
+  EXPECT_TRUE(pcm.has_value()) << file << ": " << pcm.error().to_string();
+  if (!pcm) return {};
+  if (pcm->size() > max_samples) pcm->resize(max_samples);
+  return std::move(*pcm);
 }
 
 std::string describe(const std::vector<Segment>& segs) {
