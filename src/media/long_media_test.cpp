@@ -34,6 +34,14 @@ int64_t resident_bytes() {
   return -1;
 }
 
+// AddressSanitizer holds freed memory in quarantine, so resident memory grows by design there:
+// the work still runs under it, only the bound is not checked.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentMemoryIsMeasurable = false;
+#else
+constexpr bool kResidentMemoryIsMeasurable = true;
+#endif
+
 // A long, cheap-to-make file: a tone at 8 kbit/s MP3 (an hour is ~3.6 MB and takes seconds).
 void make_long_tone(const fs::path& out, int seconds) {
   const std::string cmd =
@@ -67,9 +75,10 @@ TEST(LongMedia, AnHourDecodesInBlocksWithoutMemoryGrowing) {
   const double growth_mb = static_cast<double>(peak - baseline) / (1024.0 * 1024.0);
   std::printf("decoded %.1f s, resident growth %.2f MB\n",
               static_cast<double>((*decoder)->samples_read()) / kSampleRate, growth_mb);
-  EXPECT_LT(growth_mb, 16.0);
   EXPECT_NEAR(static_cast<double>((*decoder)->samples_read()), 3600.0 * kSampleRate,
               kSampleRate / 20.0);
+  if (!kResidentMemoryIsMeasurable) GTEST_SKIP() << "resident memory under AddressSanitizer";
+  EXPECT_LT(growth_mb, 16.0);
 }
 
 TEST(LongMedia, ThreeHoursOfTalkAreChunkedInBoundedMemory) {
@@ -124,6 +133,7 @@ TEST(LongMedia, ThreeHoursOfTalkAreChunkedInBoundedMemory) {
   // The talk is 11 s loops with short pauses: windows are packed (far fewer than 11 s chunks).
   EXPECT_LT(chunks.size(), 10'800u / 20u);
   EXPECT_GT(chunks.size(), 10'800u / 30u);
+  if (!kResidentMemoryIsMeasurable) GTEST_SKIP() << "resident memory under AddressSanitizer";
   EXPECT_LT(growth_mb, 24.0);
 }
 
