@@ -303,7 +303,8 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   // seeds the first decoder's random generator when a state is created and never again (the
   // other decoders are reseeded by every whisper_full call), and it samples at any temperature
   // above 0 (fallbacks included) and, in beam search, at every step. So after a chunk that
-  // sampled, the worker starts the next one on a fresh state (a few ms).
+  // sampled, the worker starts the next one on a fresh state: the new state's buffers are
+  // allocated and first touched again, tens of ms with base, about 5% of a window's cost.
   AttemptCounter attempts;
   p.encoder_begin_callback = count_window;
   p.encoder_begin_callback_user_data = &attempts;
