@@ -389,32 +389,7 @@ struct DecoderShape {
   float conv_gain = 4.0f;          // encoder: audio features over its position embedding
 };
 
-DecoderShape decoder_shape() {
-  DecoderShape s;
-  // TUNING HOOK (temporary)
-  if (const char* t = std::getenv("AIMARA_TM_TUNE")) {
-    std::string spec(t);
-    size_t pos = 0;
-    while (pos < spec.size()) {
-      size_t end = spec.find(',', pos);
-      if (end == std::string::npos) end = spec.size();
-      std::string kv = spec.substr(pos, end - pos);
-      pos = end + 1;
-      auto eq = kv.find('=');
-      if (eq == std::string::npos) continue;
-      std::string k = kv.substr(0, eq);
-      float val = std::stof(kv.substr(eq + 1));
-#define TUNE(f) if (k == #f) s.f = val;
-      TUNE(word_bias) TUNE(word_rank_bonus) TUNE(bare_word_bias) TUNE(capital_word_bias)
-      TUNE(spaced_piece_bias) TUNE(bare_piece_bias) TUNE(pseudo_word_bias) TUNE(punctuation_bias)
-      TUNE(printable_byte_bias) TUNE(text_spread) TUNE(timestamp_spread) TUNE(timestamp_peak)
-      TUNE(eot_offset) TUNE(pos_std) TUNE(self_attn_out_std) TUNE(start_boost)
-      TUNE(cross_attn_out_std) TUNE(mlp_out_std) TUNE(cross_qk_gain) TUNE(hidden_gain) TUNE(conv_gain)
-#undef TUNE
-    }
-  }
-  return s;
-}
+DecoderShape decoder_shape() { return DecoderShape{}; }
 
 // Reserved dimensions of the decoder's residual stream come in pairs (a, a + 1). A signal s is
 // written as x[a] = s, x[a + 1] = -s (so it adds nothing to a norm's mean) and read through norm

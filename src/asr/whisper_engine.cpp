@@ -330,6 +330,9 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   }
   sampled_ = beam || p.temperature > 0.0f || rc != 0 ||
              attempts.attempts.load() > attempts.windows.load();
+  // A window decoded once costs one pass; each temperature fallback adds best_of passes.
+  spdlog::debug("asr: chunk at {} ms: {} window(s), {} decoder pass(es)", map.start_of(0),
+                attempts.windows.load(), attempts.attempts.load());
   if (stop.stop_requested()) return make_error(ErrorCode::kCancelled, "transcription cancelled");
   if (rc != 0) {
     return make_error(ErrorCode::kAsrFailed,
