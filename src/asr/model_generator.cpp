@@ -389,8 +389,6 @@ struct DecoderShape {
   float conv_gain = 4.0f;          // encoder: audio features over its position embedding
 };
 
-DecoderShape decoder_shape() { return DecoderShape{}; }
-
 // Reserved dimensions of the decoder's residual stream come in pairs (a, a + 1). A signal s is
 // written as x[a] = s, x[a + 1] = -s (so it adds nothing to a norm's mean) and read through norm
 // weights (+w, -w), which gives w (x[a] - x[a + 1]) / S = 2 w s / S whatever the mean. A token
@@ -618,7 +616,7 @@ void write_decoder(ModelWriter& w, uint64_t seed, const WhisperHparams& hp,
   const int d = hp.n_text_state;
   const int hidden = 4 * d;
   const double inv_sqrt_d = 1.0 / std::sqrt(static_cast<double>(d));
-  const DecoderPlan plan(decoder_shape(), hp);
+  const DecoderPlan plan(DecoderShape{}, hp);
   const DecoderShape& s = plan.s;
   const int dh = plan.head_dim();
   const auto units = clock_units();
@@ -909,7 +907,7 @@ Result<void> write_test_model(const fs::path& path, const TestModelOptions& opti
       w.bytes(e.text.data(), e.text.size());
     }
 
-    write_encoder(w, options.seed, hp, decoder_shape());
+    write_encoder(w, options.seed, hp, DecoderShape{});
     write_decoder(w, options.seed, hp, vocab);
 
     if (!w.ok() || std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0) {

@@ -303,8 +303,9 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   // seeds the first decoder's random generator when a state is created and never again (the
   // other decoders are reseeded by every whisper_full call), and it samples at any temperature
   // above 0 (fallbacks included) and, in beam search, at every step. So after a chunk that
-  // sampled, the worker starts the next one on a fresh state: the new state's buffers are
-  // allocated and first touched again, tens of ms with base, about 5% of a window's cost.
+  // sampled, the worker starts the next one on a fresh state: the new state's ~126 MB (base)
+  // are allocated and faulted in again, 5% to 15% of a window's cost as page faults are cheap or
+  // dear on the machine.
   AttemptCounter attempts;
   p.encoder_begin_callback = count_window;
   p.encoder_begin_callback_user_data = &attempts;
@@ -330,7 +331,7 @@ Result<std::vector<Segment>> WhisperWorker::transcribe(std::span<const float> sa
   }
   sampled_ = beam || p.temperature > 0.0f || rc != 0 ||
              attempts.attempts.load() > attempts.windows.load();
-  // A window decoded once costs one pass; each temperature fallback adds best_of passes.
+  // One pass per temperature tried in each window: more passes than windows means fallbacks.
   spdlog::debug("asr: chunk at {} ms: {} window(s), {} decoder pass(es)", map.start_of(0),
                 attempts.windows.load(), attempts.attempts.load());
   if (stop.stop_requested()) return make_error(ErrorCode::kCancelled, "transcription cancelled");
