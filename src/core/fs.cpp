@@ -7,7 +7,10 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace aimara {
 
@@ -47,6 +50,21 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view content) {
                                           "': " + std::strerror(e));
   }
   return {};
+}
+
+Result<fs::path> create_folder(const fs::path& dir, std::string_view what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec && !fs::is_directory(dir, ec) && !ec) {
+    ec = std::make_error_code(std::errc::not_a_directory);
+  }
+  fs::path canonical;
+  if (!ec) canonical = fs::canonical(dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, fmt::format("cannot create the {} '{}': {}", what,
+                                                  dir.string(), ec.message()));
+  }
+  return canonical;
 }
 
 Result<std::string> read_file(const fs::path& path) {

@@ -17,6 +17,11 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 
 Result<std::string> read_file(const std::filesystem::path& path);
 
+// Creates the folder `dir` and its parents where missing and returns its canonical path. `what`
+// names the folder in the error: "cannot create the job folder 'x': Permission denied".
+Result<std::filesystem::path> create_folder(const std::filesystem::path& dir,
+                                            std::string_view what);
+
 // A directory removed (recursively) when the object dies. Move-only.
 class TempDir {
  public:

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <utility>
 
+#include "core/fs.h"
 #include "core/http_download.h"
 #include "media/decoder.h"
 
@@ -241,19 +242,14 @@ void IngestSource::finish(Resolved& r, std::stop_token stop) {
 
 Result<fs::path> IngestSource::fetch_direct(const MediaItem& item, const fs::path& job_dir,
                                             std::stop_token stop) const {
-  std::error_code ec;
-  fs::create_directories(job_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      "cannot create the job folder '" + job_dir.string() + "': " + ec.message());
-  }
-  fs::path dir = fs::canonical(job_dir, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo, "cannot open the job folder '" + job_dir.string() + "'");
+  auto made = create_folder(job_dir, "job folder");
+  if (!made) return std::unexpected(made.error());
+  const fs::path& dir = *made;
   const std::string url = strip_smuggled_data(item.input);
   fs::path dest = dir / ("media." + media_extension(url));
   // A finished download is only ever renamed into place: if it is there, it is whole (a killed
   // run left it). An unfinished one (.part) is resumed by download_file.
+  std::error_code ec;
   if (!fs::is_regular_file(dest, ec)) {
     DownloadOptions opts;
     opts.connect_timeout_s = options_.socket_timeout_s;

@@ -429,15 +429,9 @@ Result<YtDlpInfo> YtDlp::resolve(std::string_view url, size_t max_entries,
 
 Result<fs::path> YtDlp::fetch(std::string_view url, const fs::path& job_dir,
                               std::stop_token stop) const {
-  std::error_code ec;
-  fs::create_directories(job_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      "cannot create the job folder '" + job_dir.string() + "': " + ec.message());
-  }
-  fs::path dir = fs::canonical(job_dir, ec);
-  if (ec)
-    return make_error(ErrorCode::kIo, "cannot open the job folder '" + job_dir.string() + "'");
+  auto made = create_folder(job_dir, "job folder");
+  if (!made) return std::unexpected(made.error());
+  const fs::path& dir = *made;
   auto run =
       run_ytdlp(options_, fetch_args(url, dir), dir, options_.fetch_timeout, std::move(stop));
   if (!run) return std::unexpected(run.error());

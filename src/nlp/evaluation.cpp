@@ -107,21 +107,21 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-EvalReport report_from(const ChunkScorer& scorer, size_t sentences) {
+}  // namespace
+
+EvalReport ChunkScorer::report(size_t sentences) const {
   EvalReport r;
-  r.total = scorer.total();
-  r.by_type = scorer.by_type();
+  r.total = total_;
+  r.by_type = by_type_;
   r.precision = r.total.precision();
   r.recall = r.total.recall();
   r.f1 = r.total.f1();
   r.sentences = sentences;
-  r.tokens = scorer.tokens();
-  r.token_accuracy = r.tokens == 0 ? 0.0
-                                   : static_cast<double>(scorer.correct_tags()) /
-                                         static_cast<double>(r.tokens);
+  r.tokens = tokens_;
+  r.token_accuracy = tokens_ == 0 ? 0.0
+                                  : static_cast<double>(correct_tags_) / static_cast<double>(tokens_);
   return r;
 }
-}  // namespace
 
 EvalReport score(const std::vector<ConllSentence>& sentences,
                  const std::vector<std::vector<std::string>>& predicted) {
@@ -129,7 +129,7 @@ EvalReport score(const std::vector<ConllSentence>& sentences,
   for (size_t i = 0; i < sentences.size() && i < predicted.size(); ++i) {
     scorer.add(sentences[i].tags, predicted[i]);
   }
-  return report_from(scorer, sentences.size());
+  return scorer.report(sentences.size());
 }
 
 EvalReport evaluate(const NerModel& model, const std::vector<ConllSentence>& sentences) {

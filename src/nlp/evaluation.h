@@ -40,6 +40,8 @@ struct ChunkCounts {
   double f1() const;
 };
 
+struct EvalReport;
+
 class ChunkScorer {
  public:
   // One sentence; gold and predicted must have the same length (extra tags are ignored).
@@ -48,6 +50,8 @@ class ChunkScorer {
   const std::map<std::string, ChunkCounts>& by_type() const { return by_type_; }
   size_t tokens() const { return tokens_; }
   size_t correct_tags() const { return correct_tags_; }
+  // The scores so far, for `sentences` sentences (no timing).
+  EvalReport report(size_t sentences) const;
 
  private:
   ChunkCounts total_;

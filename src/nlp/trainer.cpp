@@ -457,15 +457,7 @@ EvalReport Trainer::score(const IndexedCorpus& c, const Weights& w) {
     for (int p : decode(c, s, w)) predicted.push_back(labels_.name(static_cast<size_t>(p)));
     scorer.add(c.source[s]->tags, predicted);
   }
-  EvalReport r;
-  r.total = scorer.total();
-  r.by_type = scorer.by_type();
-  r.precision = r.total.precision();
-  r.recall = r.total.recall();
-  r.f1 = r.total.f1();
-  r.sentences = c.sentences();
-  r.tokens = scorer.tokens();
-  return r;
+  return scorer.report(c.sentences());
 }
 
 Weights Trainer::train_stage(const std::string& phase, const IndexedCorpus& corpus,

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/fs.h"
 #include "output/writers.h"
 
 namespace aimara::output {
@@ -39,12 +40,8 @@ std::string safe_title(std::string_view title, size_t max_bytes) {
 }
 
 Result<void> RunLayout::create_dirs() const {
-  std::error_code ec;
   for (const auto& d : {root, transcripts(), video_transcripts()}) {
-    fs::create_directories(d, ec);
-    if (ec) {
-      return make_error(ErrorCode::kIo, "cannot create folder '" + d.string() + "': " + ec.message());
-    }
+    if (auto made = create_folder(d, "output folder"); !made) return std::unexpected(made.error());
   }
   return {};
 }

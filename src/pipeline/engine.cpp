@@ -19,6 +19,7 @@
 #include "asr/model_catalog.h"
 #include "asr/worker_pool.h"
 #include "core/bounded_queue.h"
+#include "core/fs.h"
 #include "core/paths.h"
 #include "media/chunker.h"
 #include "media/decoder.h"
@@ -161,11 +162,8 @@ Result<void> Engine::Impl::prepare() {
   layout_.root = o_.out_dir;
   if (auto r = layout_.create_dirs(); !r) return r;
   work_dir_ = o_.work_dir.empty() ? o_.out_dir / ".work" : o_.work_dir;
-  std::error_code ec;
-  fs::create_directories(work_dir_, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      "cannot create the work folder '" + work_dir_.string() + "': " + ec.message());
+  if (auto made = create_folder(work_dir_, "work folder"); !made) {
+    return std::unexpected(made.error());
   }
 
   auto model_path = asr::resolve_model(o_.model);
@@ -362,8 +360,6 @@ void Engine::Impl::process_claim(store::ClaimedJob claimed) {
       return fail_job(ctx->lease, job, s.error());
     }
     status(job, "downloading");
-    std::error_code ec;
-    fs::create_directories(ctx->job_dir, ec);
     auto path = source_->fetch(*item, ctx->job_dir, ctx->stop.get_token());
     if (!path) return fail_job(ctx->lease, job, path.error());
     ctx->media_path = *path;

@@ -14,6 +14,7 @@
 
 #include "asr/model_catalog.h"
 #include "asr/worker_pool.h"
+#include "core/fs.h"
 #include "core/http_download.h"
 #include "pipeline/engine.h"
 #include "server/events_hub.h"
@@ -121,16 +122,14 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
   ServerContext ctx;
   ctx.options = options;
   auto& run = ctx.options.run;
-  std::error_code ec;
-  fs::create_directories(options.data_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "cannot create the data dir '" + options.data_dir.string() +
-                                          "': " + ec.message());
+  if (auto made = create_folder(options.data_dir, "data folder"); !made) {
+    return std::unexpected(made.error());
   }
   run.out_dir = options.data_dir;
   if (run.work_dir.empty()) run.work_dir = options.data_dir / "work";
-  ctx.upload_dir = fs::absolute(options.data_dir / "uploads");
-  fs::create_directories(ctx.upload_dir, ec);
+  auto uploads = create_folder(options.data_dir / "uploads", "upload folder");
+  if (!uploads) return std::unexpected(uploads.error());
+  ctx.upload_dir = *uploads;
   ctx.url_policy.allow_private = options.allow_private_urls;
   // URLs are checked when submitted (url_guard.h) and again by every connection a direct
   // download makes, redirects included: a name that later resolves elsewhere, or a redirect to
