@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "core/fs.h"
 #include "core/http_download.h"
 #include "core/paths.h"
 
@@ -93,11 +94,8 @@ Result<fs::path> resolve_model(std::string_view path_or_name) {
 Result<ModelDownload> download_model(const CatalogEntry& entry, const std::string& digest,
                                      const std::function<void(int64_t, int64_t)>& progress) {
   fs::path dest = model_file_path(entry);
-  std::error_code ec;
-  fs::create_directories(dest.parent_path(), ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, "cannot create the models folder '" +
-                                          dest.parent_path().string() + "': " + ec.message());
+  if (auto made = create_folder(dest.parent_path(), "models folder"); !made) {
+    return std::unexpected(made.error());
   }
   DownloadOptions o;
   o.expected_digest = digest.empty() ? std::string(entry.sha1) : digest;

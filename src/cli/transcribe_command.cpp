@@ -8,6 +8,7 @@
 #include "asr/whisper_engine.h"
 #include "cli/commands.h"
 #include "cli/run_flags.h"
+#include "core/fs.h"
 #include "core/terminal.h"
 #include "output/writers.h"
 #include "pipeline/file_transcriber.h"
@@ -52,10 +53,8 @@ int run_transcribe(const TranscribeArgs& a) {
     fmt::print(stderr, "aimara transcribe: {}\n", device.error().to_string());
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(a.out_dir, ec);
-  if (ec || !std::filesystem::is_directory(a.out_dir)) {
-    fmt::print(stderr, "aimara transcribe: io_error: cannot create output folder '{}'\n", a.out_dir);
+  if (auto made = create_folder(a.out_dir, "output folder"); !made) {
+    fmt::print(stderr, "aimara transcribe: {}\n", made.error().to_string());
     return 1;
   }
   auto model_path = asr::resolve_model(a.model);
