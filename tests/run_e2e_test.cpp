@@ -100,12 +100,18 @@ TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
   fs::create_directories(in);
   fs::copy_file(shared_file("media/jfk.wav"), in / "good.wav");
   fs::copy_file(shared_file("media/libwebm_test_stereo_left_right.webm"), in / "video only.webm");
+  // A download cut short: what is there is transcribed, and FFmpeg's complaints about it (the
+  // probe's included) go to the debug log, never raw to the terminal.
+  ASSERT_TRUE(write_file_atomic(in / "cut short.mp3", read(shared_file("media/jfk.mp3")).substr(0, 6000))
+                  .has_value());
   auto r = run_aimara(run_args(dir->path(), {in.string()}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err.find(" @ 0x"), std::string::npos) << r.err;
   fs::path out = dir->path() / "out";
   EXPECT_TRUE(fs::exists(out / "video_transcripts" / "good_transcript.txt"));
+  EXPECT_TRUE(fs::exists(out / "video_transcripts" / "cut short_transcript.txt"));
   auto summary = nlohmann::json::parse(read(out / "run_summary.json"));
-  EXPECT_EQ(summary["videos_completed"], 1);
+  EXPECT_EQ(summary["videos_completed"], 2);
   EXPECT_EQ(summary["videos_failed"], 1);
   bool found = false;
   for (const auto& v : summary["videos"]) {

@@ -93,10 +93,6 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list args) {
   }
 }
 
-void install_log_callback() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_callback(ffmpeg_log_callback); });
-}
 
 bool looks_like_url(std::string_view s) {
   const auto pos = s.find("://");
@@ -433,7 +429,7 @@ AudioDecoder::~AudioDecoder() = default;
 
 Result<std::unique_ptr<AudioDecoder>> AudioDecoder::open(const std::filesystem::path& path,
                                                          const DecodeOptions& options) {
-  install_log_callback();
+  route_ffmpeg_logs();
   auto impl = std::make_unique<Impl>();
   impl->name = path.string();
   impl->options = options;
@@ -546,6 +542,11 @@ Result<std::vector<float>> decode_all(const std::filesystem::path& path,
     if (*got < kBlock) break;
   }
   return samples;
+}
+
+void route_ffmpeg_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_callback(ffmpeg_log_callback); });
 }
 
 std::string ffmpeg_versions() {

@@ -104,6 +104,10 @@ class AudioDecoder {
 Result<std::vector<float>> decode_all(const std::filesystem::path& path,
                                       const DecodeOptions& options = {});
 
+// Routes FFmpeg's log to aimara's (debug level; FFmpeg's own lines never reach the terminal).
+// Idempotent; whatever calls into FFmpeg calls this first.
+void route_ffmpeg_logs();
+
 // "libavformat 59.27.100, libavcodec 59.37.100, ..." for `aimara doctor`.
 std::string ffmpeg_versions();
 

@@ -15,6 +15,8 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
+#include "media/decoder.h"
+
 namespace aimara::media {
 
 namespace fs = std::filesystem;
@@ -156,6 +158,7 @@ Result<ProbeInfo> probe_media(const fs::path& path) {
   }
 
   // The name is withheld on purpose ("" below): the format comes from the bytes alone.
+  route_ffmpeg_logs();
   const AVInputFormat* format = nullptr;
   int score = av_probe_input_buffer2(avio.get(), &format, "", nullptr, 0, 0);
   if (score < 0) {
