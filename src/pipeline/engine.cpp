@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <limits>
@@ -96,7 +97,7 @@ struct Engine::Impl {
   void start();
   void stop(bool graceful);
   void take_back_stale_leases();
-  void fetch_loop(int index);
+  void fetch_loop();
   void process_claim(store::ClaimedJob claimed);
   void chunk_loop();
   void process_media(const JobContextPtr& ctx);
@@ -235,7 +236,10 @@ void Engine::Impl::take_back_stale_leases() {
     if (j.lease_owner && j.lease_owner->starts_with(prefix)) owners.insert(*j.lease_owner);
   }
   for (const auto& owner : owners) {
-    pid_t pid = static_cast<pid_t>(std::stoll(owner.substr(prefix.size())));
+    const std::string_view digits = std::string_view(owner).substr(prefix.size());
+    pid_t pid = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
     if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
       auto n = store_->expire_leases_of(owner);
       if (n && *n > 0) {
@@ -245,9 +249,7 @@ void Engine::Impl::take_back_stale_leases() {
   }
 }
 
-void Engine::Impl::fetch_loop(int index) {
-  const std::string owner = fmt::format("{}/fetch{}", worker_id_, index);
-  (void)owner;
+void Engine::Impl::fetch_loop() {
   while (!stopping()) {
     // A place under the limit of jobs held at once, reserved before the claim so that fetchers
     // claiming together cannot pass it.
@@ -788,7 +790,7 @@ void Engine::Impl::start() {
   if (started_.exchange(true)) return;
   take_back_stale_leases();
   for (int i = 0; i < o_.fetchers; ++i) {
-    fetchers_.emplace_back([this, i] { fetch_loop(i); });
+    fetchers_.emplace_back([this] { fetch_loop(); });
   }
   if (o_.fetchers > 0) {
     chunker_ = std::jthread([this] { chunk_loop(); });
