@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -161,8 +162,10 @@ Result<std::unique_ptr<store::Store>> open_existing(const QueryArgs& a) {
 // --video ID: a job id, or a platform video id of a stored job.
 Result<std::optional<int64_t>> job_of(store::Store& s, const std::string& video) {
   if (video.empty()) return std::optional<int64_t>();
-  if (std::all_of(video.begin(), video.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    auto job = s.get_job(std::stoll(video));
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(video.data(), video.data() + video.size(), id);
+  if (ec == std::errc() && end == video.data() + video.size() && id > 0) {
+    auto job = s.get_job(id);
     if (job) return std::optional<int64_t>(job->id);
   }
   store::JobFilter all;
