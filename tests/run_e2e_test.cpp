@@ -2,6 +2,7 @@
 // a generated deterministic whisper model (real weights cannot exist here).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <thread>
@@ -91,6 +92,22 @@ TEST(RunE2E, MissingInputIsAUsageError) {
   auto r = run_aimara(run_args(dir->path(), {(dir->path() / "nope.mp4").string()}));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("nope.mp4"), std::string::npos) << r.err;
+  // Values no run can use are usage errors too, before anything starts.
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--language", "xx"},
+                                       {"--chunk-length", "-5"},
+                                       {"--max-videos", "0"},
+                                       {"--device", "tpu"}}) {
+    auto args = run_args(dir->path(), {shared_file("media/jfk.wav").string()});
+    if (bad[0] == "--language") {
+      *(std::find(args.begin(), args.end(), "-l") + 1) = bad[1];  // run_args gives one
+    } else {
+      args.insert(args.end(), bad.begin(), bad.end());
+    }
+    auto u = run_aimara(args);
+    EXPECT_EQ(u.exit_code, 2) << bad[0] << ": " << u.err;
+    EXPECT_NE(u.err.find(bad[1]), std::string::npos) << u.err;
+  }
+  EXPECT_FALSE(fs::exists(dir->path() / "out"));
 }
 
 TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {

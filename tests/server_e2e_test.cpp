@@ -286,10 +286,10 @@ TEST(ServerJobs, ListFiltersAndPages) {
   auto health = json_of(c->Get("/healthz"));
   EXPECT_EQ(health["workers"], 0);
 
-  // Options are validated and recorded.
+  // Options are validated and recorded; a language given by name is recorded as its code.
   auto opts =
       c->Post("/api/v1/jobs",
-              R"({"url":"https://8.8.8.8/a.mp3","parallel":true,"concurrency":4,"language":"es"})",
+              R"({"url":"https://8.8.8.8/a.mp3","parallel":true,"concurrency":4,"language":"Spanish"})",
               "application/json");
   ASSERT_TRUE(opts);
   ASSERT_EQ(opts->status, 202) << opts->body;
@@ -338,6 +338,8 @@ TEST(ServerJobs, ErrorsHaveStableCodesAndStatuses) {
       {"POST", "/api/v1/jobs", R"({"url": "/etc/passwd"})", 400, "invalid_request"},
       {"POST", "/api/v1/jobs", R"({"url": "http://127.0.0.1:1/a.mp3"})", 403, "url_forbidden"},
       {"POST", "/api/v1/jobs", R"({"url": "https://8.8.8.8/a.mp3", "language": "klingon"})", 400,
+       "invalid_request"},
+      {"POST", "/api/v1/jobs", R"({"url": "https://8.8.8.8/a.mp3", "language": "xx"})", 400,
        "invalid_request"},
       {"GET", "/api/v1/nosuch", "", 404, "not_found"},
       {"GET", "/v1/nosuch", "", 404, "not_found"},

@@ -90,6 +90,9 @@ TEST(TranscribeE2E, UsageErrorsExitTwo) {
   EXPECT_NE(r.err.find("docx"), std::string::npos);
   auto r2 = run_aimara({"transcribe"});
   EXPECT_EQ(r2.exit_code, 2);
+  auto r3 = run_aimara({"transcribe", shared_file("media/jfk.wav").string(), "-l", "klingon"});
+  EXPECT_EQ(r3.exit_code, 2) << r3.err;
+  EXPECT_NE(r3.err.find("unknown language 'klingon'"), std::string::npos) << r3.err;
 }
 
 TEST(TranscribeE2E, MissingModelSaysHowToGetOne) {

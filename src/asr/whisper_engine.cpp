@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace aimara::asr {
@@ -19,6 +21,21 @@ Result<Device> parse_device(std::string_view s) {
   if (s == "cuda" || s == "gpu") return Device::kCuda;
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown device '" + std::string(s) + "' (use auto, cpu or cuda)");
+}
+
+Result<std::string> parse_language(std::string_view s) {
+  std::string lower(s);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.empty() || lower == "auto") return std::string("auto");
+  const int id = whisper_lang_id(lower.c_str());
+  if (id < 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("unknown language '{}' (auto, or one of whisper's {} languages "
+                                  "by code or name: en, es, pt, fr, de, ...)",
+                                  s, whisper_lang_max_id() + 1));
+  }
+  return std::string(whisper_lang_str(id));
 }
 
 std::string_view device_name(Device d) {

@@ -28,6 +28,23 @@ std::string describe(const std::vector<Segment>& segs) {
   return s;
 }
 
+TEST(ParseLanguage, GivesWhispersCodeForACodeOrANameInAnyCase) {
+  EXPECT_EQ(parse_language("").value_or("?"), "auto");
+  EXPECT_EQ(parse_language("auto").value_or("?"), "auto");
+  EXPECT_EQ(parse_language("es").value_or("?"), "es");
+  EXPECT_EQ(parse_language("ES").value_or("?"), "es");
+  EXPECT_EQ(parse_language("Spanish").value_or("?"), "es");
+  EXPECT_EQ(parse_language("yue").value_or("?"), "yue");
+  for (const char* bad : {"xx", "klingon", "e", "es-ES", " es"}) {
+    auto r = parse_language(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(std::string("unknown language '") + bad + "'"),
+              std::string::npos)
+        << r.error().message;
+  }
+}
+
 // whisper.cpp seeds a state's first decoder's random generator once, when the state is created:
 // a chunk that samples (temperature above 0, a fallback, beam search) must still give the same
 // text on a worker that has transcribed other chunks before as on a fresh one, or a resumed run

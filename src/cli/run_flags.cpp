@@ -1,5 +1,7 @@
 #include "cli/run_flags.h"
 
+#include <limits>
+
 namespace aimara::cli {
 
 void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
@@ -10,11 +12,13 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
       ->capture_default_str();
   sub->add_option("--device", flags.device, "auto, cpu or cuda")->capture_default_str();
   sub->add_option("--store", o.store_uri, "Job store: sqlite:PATH")->capture_default_str();
-  sub->add_option("--max-videos", o.max_videos, "At most N items per playlist, feed or folder");
+  sub->add_option("--max-videos", o.max_videos, "At most N items per playlist, feed or folder")
+      ->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()));
   sub->add_option("--sort", flags.sort, "Order of playlist entries: shortest or input")
       ->capture_default_str();
   sub->add_option("--chunk-length", o.chunk_length_s,
-                  "Fixed chunks of S seconds instead of cutting at pauses");
+                  "Fixed chunks of S seconds instead of cutting at pauses")
+      ->check(CLI::Range(1.0, 3600.0));
   sub->add_flag("--no-vad", o.no_vad, "No voice activity detection (fixed 30 s chunks)");
   sub->add_option("--vad-model", o.vad_model, "Silero VAD model (default: from the models dir)");
   sub->add_option("--max-pause", o.max_pause_s, kMaxPauseHelp)
@@ -57,6 +61,9 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
 Result<void> apply_run_flags(RunFlags& flags) {
   auto device = asr::parse_device(flags.device);
   if (!device) return std::unexpected(device.error());
+  auto language = asr::parse_language(flags.o.asr.language);
+  if (!language) return std::unexpected(language.error());
+  flags.o.asr.language = *language;
   auto formats = output::parse_formats(flags.formats);
   if (!formats) return std::unexpected(formats.error());
   if (flags.sort != "shortest" && flags.sort != "input") {

@@ -53,6 +53,11 @@ int run_transcribe(const TranscribeArgs& a) {
     fmt::print(stderr, "aimara transcribe: {}\n", device.error().to_string());
     return 2;
   }
+  auto language = asr::parse_language(a.language);
+  if (!language) {
+    fmt::print(stderr, "aimara transcribe: {}\n", language.error().to_string());
+    return 2;
+  }
   if (auto made = create_folder(a.out_dir, "output folder"); !made) {
     fmt::print(stderr, "aimara transcribe: {}\n", made.error().to_string());
     return 1;
@@ -85,7 +90,7 @@ int run_transcribe(const TranscribeArgs& a) {
     }
   }
   o.decode.max_duration_ms = static_cast<int64_t>(a.max_duration_h * 3600.0 * 1000.0);
-  o.asr.language = a.language;
+  o.asr.language = *language;
   o.asr.translate = a.translate;
   o.asr.threads = shape.threads;
   o.asr.beam_size = a.beam_size;

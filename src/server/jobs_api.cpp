@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "asr/whisper_engine.h"
 #include "media/platform.h"
 #include "server/job_json.h"
 
@@ -17,19 +18,12 @@ int64_t now_ms() {
       .count();
 }
 
-bool valid_language(const std::string& l) {
-  if (l == "auto") return true;
-  if (l.size() < 2 || l.size() > 3) return false;
-  for (char c : l) {
-    if (c < 'a' || c > 'z') return false;
-  }
-  return true;
-}
-
-std::expected<void, ApiError> check_options(const SubmitOptions& o) {
-  if (!o.language.empty() && !valid_language(o.language)) {
-    return std::unexpected(api_error(400, "invalid_request",
-                                     "'language' is auto or a 2-3 letter code such as en or es"));
+// Checks the options and writes the language as its code ("Spanish" -> "es").
+std::expected<void, ApiError> check_options(SubmitOptions& o) {
+  if (!o.language.empty()) {
+    auto code = asr::parse_language(o.language);
+    if (!code) return std::unexpected(api_error(400, "invalid_request", code.error().message));
+    o.language = *code;
   }
   if (o.concurrency && (*o.concurrency < 1 || *o.concurrency > kMaxConcurrency)) {
     return std::unexpected(api_error(

@@ -143,12 +143,13 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
 
   asr::TranscribeOptions asr = ctx.options.run.asr;
   if (auto l = form->field("language"); l && !trim(*l).empty()) {
-    const std::string code = trim(*l);
-    if (whisper_lang_id(code.c_str()) < 0) {
-      return send_openai_error(res, {400, "Invalid language '" + code + "'.",
+    const std::string given = trim(*l);
+    auto code = asr::parse_language(given);
+    if (!code) {
+      return send_openai_error(res, {400, "Invalid language '" + given + "'.",
                                      "invalid_request_error", "language", "invalid_language"});
     }
-    asr.language = code;
+    asr.language = *code;
   }
   if (auto p = form->field("prompt")) asr.initial_prompt = *p;
   asr.temperature = temperature;
