@@ -119,8 +119,8 @@ TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
   fs::copy_file(shared_file("media/libwebm_test_stereo_left_right.webm"), in / "video only.webm");
   // A download cut short: what is there is transcribed, and FFmpeg's complaints about it (the
   // probe's included) go to the debug log, never raw to the terminal.
-  ASSERT_TRUE(write_file_atomic(in / "cut short.mp3", read(shared_file("media/jfk.mp3")).substr(0, 6000))
-                  .has_value());
+  const std::string mp3 = read(shared_file("media/jfk.mp3"));
+  ASSERT_TRUE(write_file_atomic(in / "cut short.mp3", mp3.substr(0, 6000)).has_value());
   auto r = run_aimara(run_args(dir->path(), {in.string()}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.err.find(" @ 0x"), std::string::npos) << r.err;

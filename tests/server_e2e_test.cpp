@@ -287,10 +287,10 @@ TEST(ServerJobs, ListFiltersAndPages) {
   EXPECT_EQ(health["workers"], 0);
 
   // Options are validated and recorded; a language given by name is recorded as its code.
-  auto opts =
-      c->Post("/api/v1/jobs",
-              R"({"url":"https://8.8.8.8/a.mp3","parallel":true,"concurrency":4,"language":"Spanish"})",
-              "application/json");
+  auto opts = c->Post("/api/v1/jobs",
+                      R"({"url":"https://8.8.8.8/a.mp3","parallel":true,"concurrency":4,)"
+                      R"("language":"Spanish"})",
+                      "application/json");
   ASSERT_TRUE(opts);
   ASSERT_EQ(opts->status, 202) << opts->body;
   auto created =

@@ -8,7 +8,8 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
   auto& o = flags.o;
   sub->add_option("-m,--model", o.model, "Model file or name (`aimara models list`)")
       ->capture_default_str();
-  sub->add_option("-l,--language", o.asr.language, "Spoken language: auto or a code")
+  sub->add_option("-l,--language", o.asr.language,
+                  "Spoken language: auto, or a code or name (es, spanish)")
       ->capture_default_str();
   sub->add_option("--device", flags.device, "auto, cpu or cuda")->capture_default_str();
   sub->add_option("--store", o.store_uri, "Job store: sqlite:PATH")->capture_default_str();

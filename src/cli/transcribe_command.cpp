@@ -166,7 +166,8 @@ Command add_transcribe_command(CLI::App& app) {
   sub->add_option("-o,--out", args->out_dir, "Output folder")->capture_default_str();
   sub->add_option("-f,--formats", args->formats, "Output formats: txt,json,srt,vtt or all")
       ->capture_default_str();
-  sub->add_option("-l,--language", args->language, "Spoken language: auto or a code (en, es, ...)")
+  sub->add_option("-l,--language", args->language,
+                  "Spoken language: auto, or a code or name (es, spanish)")
       ->capture_default_str();
   sub->add_flag("--translate", args->translate, "Translate to English");
   sub->add_option("-t,--threads", args->threads, "Threads per worker (default: chosen for this machine)")
