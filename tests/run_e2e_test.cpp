@@ -110,6 +110,18 @@ TEST(RunE2E, MissingInputIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir->path() / "out"));
 }
 
+TEST(RunE2E, AMissingModelIsSaidBeforeAnythingIsCreated) {
+  auto dir = TempDir::create("aimara-run-nomodel");
+  ASSERT_TRUE(dir.has_value());
+  auto args = run_args(dir->path(), {shared_file("media/jfk.wav").string()});
+  *(std::find(args.begin(), args.end(), "-m") + 1) = (dir->path() / "ggml-none.bin").string();
+  auto r = run_aimara(args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("model_missing"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir->path() / "out"));
+  EXPECT_FALSE(fs::exists(dir->path() / "aimara.db"));
+}
+
 TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
   auto dir = TempDir::create("aimara-run-broken");
   ASSERT_TRUE(dir.has_value());

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "asr/model_catalog.h"
 #include "media/platform.h"
 #include "pipeline/engine.h"
 #include "pipeline/run_summary.h"
@@ -89,6 +90,10 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
       return make_error(ErrorCode::kInvalidArgument,
                         "'" + input + "' is neither an http(s) URL nor an existing file or folder");
     }
+  }
+  // A model that is not there is said before anything is created (store, output folders).
+  if (auto model = asr::resolve_model(options.model); !model) {
+    return std::unexpected(model.error());
   }
   const auto started = Clock::now();
   auto opened = open_run_store(options);
