@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/fs.h"
 #include "server_test_util.h"
 
 namespace aimara::testing {
@@ -451,6 +452,17 @@ TEST(ServerSecurity, RefusesToListenOffLoopbackWithoutToken) {
       serve_refusal({"--allow-extractors", "youtube,nosuch", "-m", test_model().string()});
   EXPECT_EQ(rc3, 2);
   EXPECT_NE(err3.find("nosuch"), std::string::npos) << err3;
+}
+
+TEST(ServerSecurity, AMissingModelIsSaidBeforeAnythingIsCreated) {
+  auto dir = aimara::TempDir::create("aimara-serve-nomodel");
+  ASSERT_TRUE(dir.has_value());
+  const fs::path data = dir->path() / "data";
+  auto [rc, err] = serve_refusal({"--listen", "127.0.0.1:0", "--data-dir", data.string(), "-m",
+                                  (dir->path() / "ggml-none.bin").string()});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("model_missing"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(data));
 }
 
 TEST(ServerSecurity, UploadLimitExtractorListAndSafeNames) {

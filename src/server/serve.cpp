@@ -118,6 +118,10 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
                    const std::function<void(const std::string&)>& on_ready,
                    const std::function<void(const std::string&)>& log) {
   if (auto ok = check_serve_options(options); !ok) return ok;
+  // A model that is not there is said before anything is created (data folder, store).
+  if (auto model = asr::resolve_model(options.run.model); !model) {
+    return std::unexpected(model.error());
+  }
 
   ServerContext ctx;
   ctx.options = options;
