@@ -99,9 +99,10 @@ TEST(TranscribeE2E, MissingModelSaysHowToGetOne) {
   auto out = TempDir::create("aimara-e2e-nomodel");
   ASSERT_TRUE(out.has_value());
   auto r = run_aimara({"transcribe", shared_file("media/jfk.wav").string(), "-m",
-                       (out->path() / "nope.bin").string(), "-o", out->path().string()});
+                       (out->path() / "nope.bin").string(), "-o", (out->path() / "o").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("model_missing"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out->path() / "o"));  // said before anything is created
 }
 
 TEST(TranscribeE2E, HelpExplainsTheFlags) {

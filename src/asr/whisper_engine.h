@@ -32,12 +32,12 @@ namespace aimara::asr {
 enum class Device { kAuto, kCpu, kCuda };
 
 Result<Device> parse_device(std::string_view s);  // "auto" | "cpu" | "cuda"
+std::string_view device_name(Device d);
 
 // "auto" (also for ""), or the code of a language whisper knows, given as its code or its English
 // name in any case ("es", "ES", "spanish"). Anything else is an error: whisper.cpp would decode it
 // with a wrong language token.
 Result<std::string> parse_language(std::string_view s);
-std::string_view device_name(Device d);
 
 struct EngineOptions {
   std::filesystem::path model_path;

@@ -58,13 +58,13 @@ int run_transcribe(const TranscribeArgs& a) {
     fmt::print(stderr, "aimara transcribe: {}\n", language.error().to_string());
     return 2;
   }
-  if (auto made = create_folder(a.out_dir, "output folder"); !made) {
-    fmt::print(stderr, "aimara transcribe: {}\n", made.error().to_string());
-    return 1;
-  }
   auto model_path = asr::resolve_model(a.model);
   if (!model_path) {
     fmt::print(stderr, "aimara transcribe: {}\n", model_path.error().to_string());
+    return 1;
+  }
+  if (auto made = create_folder(a.out_dir, "output folder"); !made) {
+    fmt::print(stderr, "aimara transcribe: {}\n", made.error().to_string());
     return 1;
   }
   auto model = asr::WhisperModel::load({.model_path = *model_path, .device = *device});

@@ -55,11 +55,14 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view content) {
 Result<fs::path> create_folder(const fs::path& dir, std::string_view what) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (!ec && !fs::is_directory(dir, ec) && !ec) {
-    ec = std::make_error_code(std::errc::not_a_directory);
-  }
   fs::path canonical;
-  if (!ec) canonical = fs::canonical(dir, ec);
+  if (!ec) {
+    if (fs::is_directory(dir, ec)) {
+      canonical = fs::canonical(dir, ec);
+    } else if (!ec) {
+      ec = std::make_error_code(std::errc::not_a_directory);
+    }
+  }
   if (ec) {
     return make_error(ErrorCode::kIo, fmt::format("cannot create the {} '{}': {}", what,
                                                   dir.string(), ec.message()));

@@ -93,7 +93,6 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list args) {
   }
 }
 
-
 bool looks_like_url(std::string_view s) {
   const auto pos = s.find("://");
   if (pos == std::string_view::npos || pos == 0) return false;
