@@ -152,6 +152,47 @@ TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
   EXPECT_TRUE(found);
 }
 
+// Titles come from outside (file names here; yt-dlp's metadata for URLs). The progress lines, the
+// summary and `jobs list`/`jobs show` print each on one line with its control characters defused,
+// so a title cannot break a log or steer the terminal; --json keeps it exactly.
+TEST(RunE2E, TitlesFromOutsidePrintOnOneLineAndCannotSteerTheTerminal) {
+  auto dir = TempDir::create("aimara-run-titles");
+  ASSERT_TRUE(dir.has_value());
+  fs::path in = dir->path() / "in";
+  fs::create_directories(in);
+  const std::string evil = "two\nlines \x1b]0;retitled\x07\x1b[2J end";
+  fs::copy_file(shared_file("media/jfk.wav"), in / (evil + ".wav"));
+  fs::copy_file(shared_file("media/libwebm_test_stereo_left_right.webm"),
+                in / "silent\x1b[31m.webm");
+  auto r = run_aimara(run_args(dir->path(), {in.string()}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the video without audio fails
+  auto clean = [](const std::string& text) {
+    return text.find('\x1b') == std::string::npos && text.find('\x07') == std::string::npos;
+  };
+  EXPECT_TRUE(clean(r.out)) << r.out;
+  EXPECT_TRUE(clean(r.err)) << r.err;
+  EXPECT_NE(r.out.find("completed  two lines \xEF\xBF\xBD]0;retitled"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("failed:   silent\xEF\xBF\xBD[31m"), std::string::npos) << r.out;
+
+  const std::string store = "sqlite:" + (dir->path() / "aimara.db").string();
+  auto list = run_aimara({"jobs", "list", "--store", store});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(clean(list.out)) << list.out;
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 4) << list.out;  // header, 3 jobs
+  auto json = run_aimara({"jobs", "list", "--json", "--store", store});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  bool exact = false;
+  for (const auto& j : nlohmann::json::parse(json.out)) {
+    exact = exact || j["title"] == evil;
+  }
+  EXPECT_TRUE(exact) << json.out;
+  for (int id = 1; id <= 3; ++id) {
+    auto show = run_aimara({"jobs", "show", std::to_string(id), "--store", store});
+    EXPECT_EQ(show.exit_code, 0) << show.err;
+    EXPECT_TRUE(clean(show.out)) << show.out;
+  }
+}
+
 // kill -9 in the middle, run the same command again: finished chunks are not redone, the final
 // files equal an uninterrupted run's, and nothing is duplicated.
 TEST(RunE2E, ResumesAfterKillNineWithIdenticalOutput) {

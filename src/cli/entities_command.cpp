@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "core/fs.h"
+#include "core/terminal.h"
 #include "media/platform.h"
 #include "nlp/extractor.h"
 #include "store/store.h"
@@ -72,13 +73,14 @@ void print_table_header() {
 void print_summary(const std::string& file, const nlp::EntityIndex& index, size_t segments,
                    size_t flagged) {
   auto entities = index.entities();
-  fmt::print("\n{}: {} segments ({} flagged as hallucination), {} mentions, {} entities\n", file,
+  fmt::print("\n{}: {} segments ({} flagged as hallucination), {} mentions, {} entities\n",
+             terminal_safe(file),
              segments, flagged, index.mention_count(), entities.size());
   for (const nlp::Entity& e : entities) {
     std::string aliases;
     for (const auto& a : e.aliases) aliases += (aliases.empty() ? "" : "; ") + a;
-    fmt::print("  {:>5}  {:<16} {}{}\n", e.count, e.type, e.canonical,
-               aliases.empty() ? std::string() : " (" + aliases + ")");
+    fmt::print("  {:>5}  {:<16} {}{}\n", e.count, e.type, terminal_safe(e.canonical),
+               aliases.empty() ? std::string() : " (" + terminal_safe(aliases) + ")");
   }
 }
 
@@ -139,7 +141,8 @@ int run_extract(const ExtractArgs& a) {
         std::string entity = m.entity;
         if (m.canonical != m.entity) entity += " -> " + m.canonical;
         if (m.hallucination) entity += "  [hallucination: not counted]";
-        fmt::print("{:<28} {:<16} {:<9} {}\n", where, m.type, nlp::source_name(m.source), entity);
+        fmt::print("{} {:<16} {:<9} {}\n", fit_columns(where, 28), m.type,
+                   nlp::source_name(m.source), terminal_safe(entity));
       }
     }
     if (!a.json) {
@@ -217,7 +220,7 @@ int run_top(const QueryArgs& a) {
   }
   fmt::print("{:>8} {:>7}  {:<16} {}\n", "mentions", "videos", "type", "entity");
   for (const auto& e : *top) {
-    fmt::print("{:>8} {:>7}  {:<16} {}\n", e.mentions, e.jobs, e.type, e.canonical);
+    fmt::print("{:>8} {:>7}  {:<16} {}\n", e.mentions, e.jobs, e.type, terminal_safe(e.canonical));
   }
   return 0;
 }
@@ -256,10 +259,11 @@ int run_mentions(const QueryArgs& a) {
   }
   for (const auto& m : *found) {
     fmt::print("{}  job {}  {}\n  {} ({}, {}): {}\n", clock_time(m.mention.start_ms), m.job_id,
-               m.title.empty() ? std::string("(untitled)") : m.title, m.mention.entity,
-               m.mention.canonical, m.mention.type, m.mention.context);
+               m.title.empty() ? std::string("(untitled)") : terminal_safe(m.title),
+               terminal_safe(m.mention.entity), terminal_safe(m.mention.canonical), m.mention.type,
+               terminal_safe(m.mention.context));
     std::string link = link_at(m.webpage_url, m.mention.start_ms);
-    if (!link.empty()) fmt::print("  {}\n", link);
+    if (!link.empty()) fmt::print("  {}\n", terminal_safe(link));
   }
   return 0;
 }

@@ -37,15 +37,14 @@ Result<std::unique_ptr<store::Store>> open(const JobsArgs& a) {
   return store::open_store(a.store_uri, o);
 }
 
-std::string shorten(std::string_view s, size_t width) {
-  if (s.size() <= width) return std::string(s);
-  // Cut on a UTF-8 character boundary.
-  size_t cut = width > 1 ? width - 1 : 0;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(s.substr(0, cut)) + "…";
+// Text output shows every value from outside through terminal_safe(); --json carries it exactly.
+std::string label(const jobs::Job& j) {
+  return terminal_safe(j.media.title.empty() ? j.source : j.media.title);
 }
 
-std::string label(const jobs::Job& j) { return j.media.title.empty() ? j.source : j.media.title; }
+std::string error_text(const std::optional<jobs::JobError>& e) {
+  return e ? terminal_safe(e->to_string()) : std::string();
+}
 
 void print_json(const nlohmann::json& v) { fmt::print("{}\n", v.dump(2)); }
 
@@ -72,16 +71,16 @@ int run_list(const JobsArgs& a) {
     print_json(out);
     return 0;
   }
-  fmt::print("{:>6} {:>6} {:<19} {:>5} {:>5} {:<9} {:<40} {}\n", "ID", "PARENT", "STATE", "DONE",
-             "TRIES", "LENGTH", "TITLE", "ERROR");
+  fmt::print("{:>6} {:>6} {:<19} {:>5} {:>5} {:<9} {} {}\n", "ID", "PARENT", "STATE", "DONE",
+             "TRIES", "LENGTH", fit_columns("TITLE", 40), "ERROR");
   for (const auto& j : *list) {
-    fmt::print("{:>6} {:>6} {:<19} {:>4.0f}% {:>2}/{:<2} {:<9} {:<40} {}\n", j.id,
+    fmt::print("{:>6} {:>6} {:<19} {:>4.0f}% {:>2}/{:<2} {:<9} {} {}\n", j.id,
                j.parent_id ? std::to_string(*j.parent_id) : "-", jobs::state_name(j.state),
                j.progress * 100.0, j.attempts, j.max_attempts,
                j.media.duration_ms > 0
                    ? human_duration(static_cast<double>(j.media.duration_ms) / 1000.0)
                    : "-",
-               shorten(label(j), 40), j.last_error ? j.last_error->to_string() : "");
+               fit_columns(label(j), 40), error_text(j.last_error));
   }
   return 0;
 }
@@ -90,8 +89,8 @@ void print_event(const store::JobEvent& e) {
   fmt::print("{:>6} {:>6} {:<19} {} {:>9.1f}s {:<9} {:>3} {:<20} {}\n", e.id, e.job_id,
              jobs::state_name(e.stage), store::format_time_ms(e.started_at_ms),
              static_cast<double>(e.ended_at_ms - e.started_at_ms) / 1000.0,
-             store::outcome_name(e.outcome), e.attempt, e.worker,
-             e.error ? e.error->to_string() : "");
+             store::outcome_name(e.outcome), e.attempt, terminal_safe(e.worker),
+             error_text(e.error));
 }
 
 void print_event_header() {
@@ -128,19 +127,19 @@ int run_show(const JobsArgs& a) {
   fmt::print(
       "  state      {}{}\n", jobs::state_name(j.state),
       j.stage && *j.stage != j.state ? fmt::format(" (at {})", jobs::state_name(*j.stage)) : "");
-  fmt::print("  source     {}\n", j.source);
-  if (!m.webpage_url.empty()) fmt::print("  url        {}\n", m.webpage_url);
+  fmt::print("  source     {}\n", terminal_safe(j.source));
+  if (!m.webpage_url.empty()) fmt::print("  url        {}\n", terminal_safe(m.webpage_url));
   if (j.parent_id) fmt::print("  parent     {}\n", *j.parent_id);
   fmt::print("  kind       {}\n", jobs::kind_name(j.kind));
   if (!m.platform.empty() || !m.video_id.empty()) {
     fmt::print("  platform   {}{}\n", m.platform.empty() ? "-" : m.platform,
-               m.video_id.empty() ? "" : fmt::format(" ({} {})", m.extractor, m.video_id));
+               m.video_id.empty() ? "" : terminal_safe(fmt::format(" ({} {})", m.extractor, m.video_id)));
   }
   if (m.duration_ms > 0) {
     fmt::print("  duration   {}\n", human_duration(static_cast<double>(m.duration_ms) / 1000.0));
   }
-  if (!m.uploader.empty()) fmt::print("  uploader   {}\n", m.uploader);
-  if (!m.upload_date.empty()) fmt::print("  uploaded   {}\n", m.upload_date);
+  if (!m.uploader.empty()) fmt::print("  uploader   {}\n", terminal_safe(m.uploader));
+  if (!m.upload_date.empty()) fmt::print("  uploaded   {}\n", terminal_safe(m.upload_date));
   if (chunks->empty()) {
     fmt::print("  progress   {:.0f}%\n", j.progress * 100.0);
   } else {
@@ -148,7 +147,7 @@ int run_show(const JobsArgs& a) {
                chunks->size());
   }
   fmt::print("  attempts   {} of {}\n", j.attempts, j.max_attempts);
-  if (j.last_error) fmt::print("  error      {}\n", j.last_error->to_string());
+  if (j.last_error) fmt::print("  error      {}\n", error_text(j.last_error));
   if (j.state == jobs::JobState::kFailed) {
     fmt::print("  retry at   {}\n", store::format_time_ms(j.run_at_ms));
   }

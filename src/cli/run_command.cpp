@@ -57,8 +57,8 @@ int run_run(RunArgs& a) {
   fmt::print("summary:  {}\n", (o.out_dir / "run_summary.json").string());
   for (const auto& v : r.summary["videos"]) {
     if (v.contains("error")) {
-      fmt::print("failed:   {} ({}): {}\n", v.value("title", ""), v.value("url", ""),
-                 v.value("error", ""));
+      fmt::print("failed:   {} ({}): {}\n", terminal_safe(v.value("title", "")),
+                 terminal_safe(v.value("url", "")), terminal_safe(v.value("error", "")));
     }
   }
   return r.failed == 0 ? 0 : 1;

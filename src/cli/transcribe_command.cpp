@@ -116,7 +116,8 @@ int run_transcribe(const TranscribeArgs& a) {
     bar.finish();
     if (!out.transcript) {
       ++failed;
-      fmt::print(stderr, "FAIL {}: {}\n", out.path.string(), out.transcript.error().to_string());
+      fmt::print(stderr, "FAIL {}: {}\n", terminal_safe(out.path.string()),
+                 terminal_safe(out.transcript.error().to_string()));
       return;
     }
     const auto& t = *out.transcript;
@@ -124,14 +125,15 @@ int run_transcribe(const TranscribeArgs& a) {
                                             json_options);
     if (!written) {
       ++failed;
-      fmt::print(stderr, "FAIL {}: {}\n", out.path.string(), written.error().to_string());
+      fmt::print(stderr, "FAIL {}: {}\n", terminal_safe(out.path.string()),
+                 terminal_safe(written.error().to_string()));
       return;
     }
     double audio_s = static_cast<double>(t.duration_ms) / 1000.0;
     double rtf = audio_s > 0 ? out.wall_seconds / audio_s : 0.0;
     fmt::print("ok   {}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
                "language {}\n",
-               out.path.string(), human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
+               terminal_safe(out.path.string()), human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
                rtf > 0 ? 1.0 / rtf : 0.0, t.language);
     std::fflush(stdout);
   };
@@ -144,9 +146,10 @@ int run_transcribe(const TranscribeArgs& a) {
   (*transcriber)->transcribe(files, on_done, on_progress);
   bar.finish();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("{} of {} files transcribed in {:.1f}s ({} workers x {} threads, model {})\n",
+  fmt::print("{} of {} files transcribed in {:.1f}s ({} worker{} x {} thread{}, model {})\n",
              files.size() - static_cast<size_t>(failed), files.size(), wall, shape.workers,
-             shape.threads, (*model)->name());
+             shape.workers == 1 ? "" : "s", shape.threads, shape.threads == 1 ? "" : "s",
+             (*model)->name());
   return failed == 0 ? 0 : 1;
 }
 

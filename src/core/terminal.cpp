@@ -1,16 +1,113 @@
 #include "core/terminal.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 namespace aimara {
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+
+int terminal_columns() {
+  winsize ws{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* env = std::getenv("COLUMNS"); env != nullptr) {
+    int cols = 0;
+    auto [end, ec] = std::from_chars(env, env + std::strlen(env), cols);
+    if (ec == std::errc() && *end == '\0' && cols > 0) return cols;
+  }
+  return 80;
+}
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+bool bidi_control(UChar32 c) {
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+// Columns of one code point that terminal_safe() lets through.
+int code_point_width(UChar32 c) {
+  auto category = static_cast<UCharCategory>(u_charType(c));
+  if (category == U_NON_SPACING_MARK || category == U_ENCLOSING_MARK ||
+      category == U_FORMAT_CHAR) {
+    return 0;
+  }
+  auto width = static_cast<UEastAsianWidth>(u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH));
+  return width == U_EA_WIDE || width == U_EA_FULLWIDTH ? 2 : 1;
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    int32_t begin = i;
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (c < 0) {
+      out += kReplacement;
+    } else if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      out += ' ';
+    } else if (c < 0x20 || (c >= 0x7F && c < 0xA0) || bidi_control(c)) {
+      out += kReplacement;
+    } else {
+      out.append(text.substr(static_cast<size_t>(begin), static_cast<size_t>(i - begin)));
+    }
+  }
+  return out;
+}
+
+size_t display_width(std::string_view text) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  size_t width = 0;
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    width += c < 0 ? 1 : static_cast<size_t>(code_point_width(c));
+  }
+  return width;
+}
+
+std::string fit_columns(std::string_view text, size_t columns) {
+  std::string safe = terminal_safe(text);
+  size_t width = display_width(safe);
+  if (width <= columns) return safe + std::string(columns - width, ' ');
+  if (columns == 0) return {};
+  // Keep whole code points while they fit in columns - 1, then the '~' and any padding a cut
+  // wide character leaves.
+  const auto* s = reinterpret_cast<const uint8_t*>(safe.data());
+  const auto length = static_cast<int32_t>(safe.size());
+  size_t used = 0;
+  int32_t i = 0;
+  int32_t keep = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    size_t w = static_cast<size_t>(code_point_width(c));
+    if (used + w > columns - 1) break;
+    used += w;
+    keep = i;
+  }
+  return safe.substr(0, static_cast<size_t>(keep)) + "~" + std::string(columns - 1 - used, ' ');
+}
 
 std::string human_bytes(double bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};

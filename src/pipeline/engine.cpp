@@ -214,9 +214,10 @@ Result<void> Engine::Impl::prepare() {
   io.max_videos = o_.max_videos;
   io.sort_shortest = o_.sort_shortest;
   source_ = std::make_unique<media::IngestSource>(io);
-  observer_.on_message(fmt::format("model {} ({}), {} workers x {} threads, store {}",
+  observer_.on_message(fmt::format("model {} ({}), {} worker{} x {} thread{}, store {}",
                                    model_->name(), model_->on_gpu() ? "gpu" : "cpu", shape.workers,
-                                   shape.threads, store_->describe()));
+                                   shape.workers == 1 ? "" : "s", shape.threads,
+                                   shape.threads == 1 ? "" : "s", store_->describe()));
   return {};
 }
 
