@@ -368,6 +368,46 @@ TEST(ServerJobs, ErrorsHaveStableCodesAndStatuses) {
   EXPECT_EQ(ok->status, 200);
 }
 
+// A client knows its upload by its name: no reply names the folder the server saved it in, and
+// an empty file is refused at once (nothing could come of it).
+TEST(ServerJobs, UploadErrorsNameTheFileNotWhereTheServerKeepsIt) {
+  ServerProcess server(test_server_args());
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  auto upload = [&](const std::string& path, const std::string& name, const std::string& bytes,
+                    bool with_model) {
+    httplib::MultipartFormDataItems items = {{"file", bytes, name, "application/octet-stream"}};
+    if (with_model) items.push_back({"model", "whisper-1", "", ""});
+    return c->Post(path, items);
+  };
+  auto empty = upload("/api/v1/jobs", "empty.mp3", "", false);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 422) << empty->body;
+  EXPECT_EQ(error_code(empty), "media_invalid");
+  EXPECT_NE(empty->body.find("empty.mp3"), std::string::npos) << empty->body;
+
+  const std::string not_media(4096, 'x');
+  auto queued = upload("/api/v1/jobs", "notes.mp3", not_media, false);
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->status, 202) << queued->body;
+  const int64_t id = json_of(queued)["ids"][0].get<int64_t>();
+  auto job = wait_for_state(*c, id, "dead");
+  ASSERT_EQ(job.value("state", ""), "dead") << job.dump();
+  EXPECT_EQ(job["error"]["code"], "media_invalid");
+  const std::string shown = job.dump();
+  EXPECT_NE(job["error"]["message"].get<std::string>().find("'notes.mp3'"), std::string::npos)
+      << shown;
+  EXPECT_EQ(shown.find("uploads"), std::string::npos) << shown;
+
+  for (const char* path : {"/v1/audio/transcriptions", "/api/v1/transcribe"}) {
+    auto r = upload(path, "notes.mp3", not_media, path[1] == 'v');  // OpenAI's needs a model
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status / 100, 4) << path << ": " << r->body;
+    EXPECT_NE(r->body.find("notes.mp3"), std::string::npos) << path << ": " << r->body;
+    EXPECT_EQ(r->body.find("uploads"), std::string::npos) << path << ": " << r->body;
+  }
+}
+
 TEST(ServerSecurity, TokenIsRequiredWhenConfigured) {
   ServerProcess server(
       {"-m", test_model().string(), "--no-vad", "--workers", "0", "--token", "s3cret-token"});

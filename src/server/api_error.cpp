@@ -54,6 +54,15 @@ nlohmann::json error_json(const ApiError& error) {
   return {{"error", {{"code", error.code}, {"message", error.message}}}};
 }
 
+std::string hide_path(std::string message, std::string_view path, std::string_view name) {
+  if (path.empty()) return message;
+  for (size_t at = message.find(path); at != std::string::npos;
+       at = message.find(path, at + name.size())) {
+    message.replace(at, path.size(), name);
+  }
+  return message;
+}
+
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),

@@ -42,6 +42,10 @@ inline ApiError api_error(int status, std::string code, std::string message) {
 ApiError from_error(const Error& error);
 int status_for(ErrorCode code);
 
+// `message` with every `path` (where the server keeps a client's file) replaced by `name` (the
+// file's name, as the client knows it): a reply never shows the server's file system.
+std::string hide_path(std::string message, std::string_view path, std::string_view name);
+
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 void send_error(httplib::Response& res, const ApiError& error);
 nlohmann::json error_json(const ApiError& error);

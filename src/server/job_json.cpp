@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "media/platform.h"
+#include "server/api_error.h"
 
 namespace aimara::server {
 
@@ -60,9 +61,10 @@ nlohmann::json job_json(const jobs::Job& job, int64_t now_ms) {
   std::string url = media::is_http_url(job.media.webpage_url) ? job.media.webpage_url : "";
   if (url.empty() && media::is_http_url(job.source)) url = job.source;
   j["url"] = url.empty() ? nlohmann::json(nullptr) : nlohmann::json(url);
-  j["error"] = job.last_error ? nlohmann::json{{"code", job.last_error->code},
-                                               {"message", job.last_error->message}}
-                              : nlohmann::json(nullptr);
+  j["error"] = job.last_error
+                   ? nlohmann::json{{"code", job.last_error->code},
+                                    {"message", public_message(job, job.last_error->message)}}
+                   : nlohmann::json(nullptr);
   j["attempts"] = job.attempts;
   j["max_attempts"] = job.max_attempts;
   j["created_at"] = iso_time(job.created_at_ms);
@@ -74,7 +76,13 @@ nlohmann::json job_json(const jobs::Job& job, int64_t now_ms) {
   return j;
 }
 
-nlohmann::json timing_json(const store::JobEvent& e) {
+std::string public_message(const jobs::Job& job, std::string message) {
+  if (job.source.empty() || media::is_http_url(job.source)) return message;
+  return hide_path(std::move(message), job.source,
+                   std::filesystem::path(job.source).filename().string());
+}
+
+nlohmann::json timing_json(const jobs::Job& job, const store::JobEvent& e) {
   return {{"stage", jobs::state_name(e.stage)},
           {"started_at", iso_time(e.started_at_ms)},
           {"ended_at", iso_time(e.ended_at_ms)},
@@ -82,7 +90,8 @@ nlohmann::json timing_json(const store::JobEvent& e) {
           {"outcome", store::outcome_name(e.outcome)},
           {"attempt", e.attempt},
           {"worker", e.worker},
-          {"error", e.error ? nlohmann::json{{"code", e.error->code}, {"message", e.error->message}}
+          {"error", e.error ? nlohmann::json{{"code", e.error->code},
+                                             {"message", public_message(job, e.error->message)}}
                             : nlohmann::json(nullptr)}};
 }
 

@@ -30,8 +30,12 @@ std::optional<double> estimate_eta_s(const jobs::Job& job, int64_t now_ms);
 // The job object.
 nlohmann::json job_json(const jobs::Job& job, int64_t now_ms);
 
-// One row of the job log, as in GET /api/v1/jobs/{id} "timings".
-nlohmann::json timing_json(const store::JobEvent& event);
+// One row of `job`'s log, as in GET /api/v1/jobs/{id} "timings".
+nlohmann::json timing_json(const jobs::Job& job, const store::JobEvent& event);
+
+// `message` (an error of `job`) as a client may see it: a local file's or an upload's path on
+// the server is replaced by its file name, as the job's title shows it.
+std::string public_message(const jobs::Job& job, std::string message);
 
 // A job's transcript as stored: segments in order (times in ms), the language and model from
 // the job's options when known.

@@ -63,6 +63,10 @@ void post_jobs(ServerContext& ctx, const httplib::Request& req, httplib::Respons
     if (!form->has_file()) {
       return send_error(res, api_error(400, "invalid_request", "the form has no 'file' part"));
     }
+    if (form->bytes() == 0) {
+      return send_error(res, api_error(422, "media_invalid",
+                                       "the file '" + form->filename() + "' is empty (0 bytes)"));
+    }
     auto options = submit_options_from_form(*form);
     if (!options) return send_error(res, options.error());
     if (auto m = choose_model(ctx, *options); !m) return send_error(res, m.error());
@@ -175,7 +179,7 @@ void get_job(ServerContext& ctx, const httplib::Request& req, httplib::Response&
   auto log = ctx.store->job_log(*id);
   if (!log) return send_error(res, from_error(log.error()));
   nlohmann::json timings = nlohmann::json::array();
-  for (const auto& e : *log) timings.push_back(timing_json(e));
+  for (const auto& e : *log) timings.push_back(timing_json(*job, e));
   j["timings"] = std::move(timings);
   auto chunks = ctx.store->chunks(*id);
   if (!chunks) return send_error(res, from_error(chunks.error()));

@@ -47,7 +47,9 @@ void transcribe_url(ServerContext& ctx, httplib::Response& res, const std::strin
     if (job->state == jobs::JobState::kDead || job->state == jobs::JobState::kCancelled) {
       if (job->last_error) {
         auto code = job->last_error->code;
-        ApiError e{502, code, "job " + std::to_string(id) + ": " + job->last_error->message};
+        ApiError e{502, code,
+                   "job " + std::to_string(id) + ": " +
+                       public_message(*job, job->last_error->message)};
         if (code.starts_with("media_")) e.status = 422;
         if (code == "invalid_argument") e.status = 400;
         return send_error(res, e);
@@ -93,7 +95,11 @@ void post_transcribe(ServerContext& ctx, const httplib::Request& req, httplib::R
     asr::TranscribeOptions asr = ctx.options.run.asr;
     if (!options->language.empty()) asr.language = options->language;
     auto t = ctx.engine->transcribe_file(form->file(), asr);
-    if (!t) return send_error(res, from_error(t.error()));
+    if (!t) {
+      ApiError e = from_error(t.error());
+      e.message = hide_path(std::move(e.message), form->file().string(), form->filename());
+      return send_error(res, e);
+    }
     return send_transcript(res, *t, *format);
   }
   auto body = read_small_body(req, reader, ctx.options.max_json_bytes);
