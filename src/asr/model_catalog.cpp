@@ -101,6 +101,10 @@ Result<ModelDownload> download_model(const CatalogEntry& entry, const std::strin
   o.expected_digest = digest.empty() ? std::string(entry.sha1) : digest;
   o.progress = progress;
   auto r = download_file(model_url(entry), dest, o);
+  if (!r && r.error().code == ErrorCode::kNetwork) {
+    return make_error(ErrorCode::kNetwork,
+                      r.error().message + " (run the same command again to resume the download)");
+  }
   if (!r) return std::unexpected(r.error());
   return ModelDownload{dest, r->bytes, r->resumed_from, r->digest};
 }

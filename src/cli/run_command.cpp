@@ -57,8 +57,11 @@ int run_run(RunArgs& a) {
   fmt::print("summary:  {}\n", (o.out_dir / "run_summary.json").string());
   for (const auto& v : r.summary["videos"]) {
     if (v.contains("error")) {
-      fmt::print("failed:   {} ({}): {}\n", terminal_safe(v.value("title", "")),
-                 terminal_safe(v.value("url", "")), terminal_safe(v.value("error", "")));
+      const std::string title = v.value("title", "");
+      const std::string url = v.value("url", "");
+      fmt::print("failed:   {}: {}\n",
+                 terminal_safe(title.empty() || title == url ? url : title + " (" + url + ")"),
+                 terminal_safe(v.value("error", "")));
     }
   }
   return r.failed == 0 ? 0 : 1;

@@ -211,8 +211,7 @@ Result<DownloadResult> download_file(const std::string& url, const fs::path& des
       if (status != 416) return std::unexpected(http_error(status, url));
     } else if (rc != CURLE_OK) {
       return make_error(ErrorCode::kNetwork,
-                        url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)) +
-                            " (run the same command again to resume)");
+                        url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     }
     if (have > 0 && status == 200) {
       // The server ignored the range and sent the whole body after what we had: start over.
