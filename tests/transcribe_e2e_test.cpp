@@ -67,6 +67,35 @@ TEST(TranscribeE2E, SameInputSameOutputAcrossRunsAndWorkerCounts) {
   EXPECT_NEAR(j1["duration_ms"].get<double>(), 60000.0, 50.0);
 }
 
+// Inputs whose names share a stem each keep their own transcript; a file named twice is done once.
+TEST(TranscribeE2E, FilesWithTheSameStemDoNotOverwriteEachOther) {
+  auto dir = TempDir::create("aimara-e2e-stems");
+  ASSERT_TRUE(dir.has_value());
+  fs::create_directories(dir->path() / "a");
+  fs::create_directories(dir->path() / "b");
+  const fs::path one = dir->path() / "a" / "talk.wav";
+  const fs::path two = dir->path() / "b" / "talk.wav";
+  const fs::path three = dir->path() / "b" / "talk.mp3";
+  fs::copy_file(shared_file("media/jfk.wav"), one);
+  fs::copy_file(shared_file("media/pv_test.wav"), two);
+  fs::copy_file(shared_file("media/jfk.mp3"), three);
+  const fs::path out = dir->path() / "out";
+  auto r = run_aimara({"transcribe", one.string(), two.string(), three.string(), one.string(),
+                       "-m", test_model().string(), "-o", out.string(), "-f", "json", "-l", "en",
+                       "--no-vad"});
+  ASSERT_TRUE(r.ok()) << r.out << r.err;
+  EXPECT_NE(r.out.find("3 of 3 files"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b/talk.wav (as talk_2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b/talk.mp3 (as talk_3)"), std::string::npos) << r.out;
+  auto duration = [&](const char* name) {
+    auto j = nlohmann::json::parse(read_file(out / name).value_or("null"), nullptr, false);
+    return j.is_object() ? j.value("duration_ms", int64_t{-1}) : int64_t{-1};
+  };
+  EXPECT_NEAR(static_cast<double>(duration("talk.json")), 11000.0, 200.0);   // jfk.wav
+  EXPECT_NEAR(static_cast<double>(duration("talk_2.json")), 6000.0, 1000.0);  // pv_test.wav
+  EXPECT_NEAR(static_cast<double>(duration("talk_3.json")), 11000.0, 200.0);  // jfk.mp3
+}
+
 TEST(TranscribeE2E, BadFilesFailWithTheirCodeAndTheOthersAreStillDone) {
   auto out = TempDir::create("aimara-e2e-bad");
   ASSERT_TRUE(out.has_value());

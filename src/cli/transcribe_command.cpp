@@ -1,7 +1,9 @@
 // `aimara transcribe FILE... -m MODEL -o DIR -f txt,json,srt,vtt`: the quick path.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "asr/model_catalog.h"
@@ -41,6 +43,27 @@ struct TranscribeArgs {
   bool no_vad = false;
   std::string vad_model;
 };
+
+// The inputs without repeats (the same file named twice is transcribed once), each with the name
+// its outputs get: its stem, and where stems repeat (talk.wav, talk.mp3, other/talk.wav) the
+// later ones get _2, _3, ... in the order given, so no transcript overwrites another.
+std::vector<std::pair<std::filesystem::path, std::string>> output_names(
+    const std::vector<std::string>& inputs) {
+  std::vector<std::pair<std::filesystem::path, std::string>> out;
+  std::set<std::filesystem::path> seen_files;
+  std::set<std::string> taken;
+  for (const auto& input : inputs) {
+    std::filesystem::path file(input);
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(file, ec);
+    if (!seen_files.insert(ec ? file : canonical).second) continue;
+    std::string stem = file.stem().string();
+    std::string name = stem;
+    for (int n = 2; !taken.insert(name).second; ++n) name = stem + "_" + std::to_string(n);
+    out.emplace_back(file, name);
+  }
+  return out;
+}
 
 int run_transcribe(const TranscribeArgs& a) {
   auto formats = output::parse_formats(a.formats);
@@ -106,7 +129,9 @@ int run_transcribe(const TranscribeArgs& a) {
     return transcriber.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
   }
 
-  std::vector<std::filesystem::path> files(a.files.begin(), a.files.end());
+  const auto names = output_names(a.files);
+  std::vector<std::filesystem::path> files;
+  for (const auto& [file, name] : names) files.push_back(file);
   ProgressBar bar("transcribing", !a.no_progress && stderr_is_tty());
   const auto started = std::chrono::steady_clock::now();
   const output::JsonOptions json_options{.tokens = a.tokens, .words = a.word_timestamps};
@@ -121,8 +146,9 @@ int run_transcribe(const TranscribeArgs& a) {
       return;
     }
     const auto& t = *out.transcript;
-    auto written = output::write_transcript(t, a.out_dir, out.path.stem().string(), *formats,
-                                            json_options);
+    auto named = std::ranges::find(names, out.path, [](const auto& n) { return n.first; });
+    const std::string name = named != names.end() ? named->second : out.path.stem().string();
+    auto written = output::write_transcript(t, a.out_dir, name, *formats, json_options);
     if (!written) {
       ++failed;
       fmt::print(stderr, "FAIL {}: {}\n", terminal_safe(out.path.string()),
@@ -131,9 +157,11 @@ int run_transcribe(const TranscribeArgs& a) {
     }
     double audio_s = static_cast<double>(t.duration_ms) / 1000.0;
     double rtf = audio_s > 0 ? out.wall_seconds / audio_s : 0.0;
-    fmt::print("ok   {}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
+    fmt::print("ok   {}{}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
                "language {}\n",
-               terminal_safe(out.path.string()), human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
+               terminal_safe(out.path.string()),
+               name == out.path.stem().string() ? "" : " (as " + terminal_safe(name) + ")",
+               human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
                rtf > 0 ? 1.0 / rtf : 0.0, t.language);
     std::fflush(stdout);
   };
@@ -161,7 +189,8 @@ Command add_transcribe_command(CLI::App& app) {
       "transcribe",
       "Transcribe media files (any format FFmpeg reads) into txt, json, srt and vtt files.\n"
       "The model is loaded once for all files; files and their chunks are transcribed in\n"
-      "parallel by workers sharing it. Writes DIR/<file stem>.<format> for each input.");
+      "parallel by workers sharing it. Writes DIR/<file stem>.<format> for each input\n"
+      "(DIR/<stem>_2.<format>, ... for later inputs whose stem repeats).");
   sub->add_option("files", args->files, "Media files to transcribe")->required();
   sub->add_option("-m,--model", args->model,
                   "Model file path, or a model name (`aimara models list`)")
