@@ -84,6 +84,15 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   auto jobs = (*st)->list_jobs(f);
   ASSERT_TRUE(jobs.has_value());
   EXPECT_EQ(jobs->size(), 3u);  // the folder and its two media files
+
+  // An input given twice is one job, counted once in the summary.
+  fs::path twice = in / "Kennedy speech.wav";
+  auto dup = run_aimara(run_args(dir->path(), {twice.string(), twice.string()}));
+  ASSERT_EQ(dup.exit_code, 0) << dup.err;
+  auto dup_summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(dup_summary["videos_total"], 1) << dup_summary.dump(2);
+  EXPECT_EQ(dup_summary["videos"].size(), 1u);
+  EXPECT_EQ(dup_summary["output_files"], 5) << dup_summary.dump(2);  // 4 formats + entities
 }
 
 TEST(RunE2E, MissingInputIsAUsageError) {

@@ -1,6 +1,7 @@
 #include "pipeline/run_summary.h"
 
 #include <chrono>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -42,9 +43,11 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
   nlohmann::json videos = nlohmann::json::array();
   nlohmann::json inputs = nlohmann::json::array();
   std::vector<int64_t> todo(top_jobs.rbegin(), top_jobs.rend());
+  std::set<int64_t> seen;  // a job reached twice (an input given twice) is counted once
   while (!todo.empty()) {
     int64_t id = todo.back();
     todo.pop_back();
+    if (!seen.insert(id).second) continue;
     auto job = store.get_job(id);
     if (!job) return std::unexpected(job.error());
     if (job->kind == jobs::JobKind::kPlaylist) {

@@ -1,5 +1,6 @@
 #include "pipeline/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -18,7 +19,7 @@ namespace {
 
 // One top-level job per input. The input itself is the job's identity (extractor "input"), so
 // running the same command again finds the same jobs, and resumes or skips them, instead of
-// adding new ones.
+// adding new ones; an input given twice is one job, listed once.
 Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOptions& o) {
   std::vector<int64_t> ids;
   for (const auto& input : o.inputs) {
@@ -46,7 +47,7 @@ Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOption
     nj.max_attempts = o.max_attempts;
     auto e = store.enqueue(nj);
     if (!e) return std::unexpected(e.error());
-    ids.push_back(e->id);
+    if (std::ranges::find(ids, e->id) == ids.end()) ids.push_back(e->id);
   }
   return ids;
 }
