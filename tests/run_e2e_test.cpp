@@ -102,10 +102,14 @@ TEST(RunE2E, MissingInputIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("nope.mp4"), std::string::npos) << r.err;
   // Values no run can use are usage errors too, before anything starts.
+  const fs::path watchlist = dir->path() / "people.yaml";
+  ASSERT_TRUE(write_file_atomic(watchlist, "- name: [unclosed\n").has_value());
   for (std::vector<std::string> bad : {std::vector<std::string>{"--language", "xx"},
                                        {"--chunk-length", "-5"},
                                        {"--max-videos", "0"},
-                                       {"--device", "tpu"}}) {
+                                       {"--device", "tpu"},
+                                       {"--watchlist", watchlist.string()},
+                                       {"--cookies", (dir->path() / "no-cookies.txt").string()}}) {
     auto args = run_args(dir->path(), {shared_file("media/jfk.wav").string()});
     if (bad[0] == "--language") {
       *(std::find(args.begin(), args.end(), "-l") + 1) = bad[1];  // run_args gives one
@@ -117,6 +121,7 @@ TEST(RunE2E, MissingInputIsAUsageError) {
     EXPECT_NE(u.err.find(bad[1]), std::string::npos) << u.err;
   }
   EXPECT_FALSE(fs::exists(dir->path() / "out"));
+  EXPECT_FALSE(fs::exists(dir->path() / "aimara.db"));
 }
 
 TEST(RunE2E, AMissingModelIsSaidBeforeAnythingIsCreated) {

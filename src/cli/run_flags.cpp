@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "nlp/watchlist.h"
+
 namespace aimara::cli {
 
 void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
@@ -51,7 +53,8 @@ void add_run_flags(CLI::App* sub, RunFlags& flags, bool with_workers) {
   sub->add_flag("--no-fallback", o.asr.no_fallback, "Turn temperature fallback off");
   sub->add_option("--prompt", o.asr.initial_prompt, "Initial prompt (names, spelling hints)");
   sub->add_option("-f,--formats", flags.formats, "Transcript formats")->capture_default_str();
-  sub->add_option("--cookies", o.cookies, "Cookie file for yt-dlp (a private copy is used)");
+  sub->add_option("--cookies", o.cookies, "Cookie file for yt-dlp (a private copy is used)")
+      ->check(CLI::ExistingFile);
   sub->add_option("--yt-dlp", o.ytdlp, "yt-dlp program (default: $AIMARA_YTDLP or yt-dlp)");
   sub->add_option("--max-attempts", o.max_attempts, "Attempts per item before it is given up")
       ->check(CLI::Range(1, 100))
@@ -69,6 +72,10 @@ Result<void> apply_run_flags(RunFlags& flags) {
   if (!formats) return std::unexpected(formats.error());
   if (flags.sort != "shortest" && flags.sort != "input") {
     return make_error(ErrorCode::kInvalidArgument, "--sort takes shortest or input");
+  }
+  // A watchlist that cannot be used is said now, before any store or folder is created.
+  for (const auto& file : flags.o.watchlists) {
+    if (auto spec = nlp::load_watchlist_file(file); !spec) return std::unexpected(spec.error());
   }
   flags.o.device = *device;
   flags.o.formats = *formats;
