@@ -166,6 +166,27 @@ TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {
   EXPECT_TRUE(found);
 }
 
+// A folder (or playlist, or feed) that gives nothing is a failed input: the others are done, the
+// summary says which input failed and why, and the run exits 1.
+TEST(RunE2E, AnInputThatGivesNothingFailsTheRun) {
+  auto dir = TempDir::create("aimara-run-nothing");
+  ASSERT_TRUE(dir.has_value());
+  fs::path empty = dir->path() / "no media here";
+  fs::create_directories(empty);
+  ASSERT_TRUE(write_file_atomic(empty / "notes.txt", "not media").has_value());
+  auto r = run_aimara(run_args(dir->path(), {empty.string(), shared_file("media/jfk.wav").string()}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("failed:   " + empty.string() + ": media_not_found"), std::string::npos)
+      << r.out;
+  auto summary = nlohmann::json::parse(read(dir->path() / "out" / "run_summary.json"));
+  EXPECT_EQ(summary["inputs_failed"], 1) << summary.dump(2);
+  EXPECT_EQ(summary["videos_completed"], 1) << summary.dump(2);
+  ASSERT_EQ(summary["inputs"].size(), 1u);
+  EXPECT_EQ(summary["inputs"][0]["state"], "dead");
+  EXPECT_NE(summary["inputs"][0]["error"].get<std::string>().find("media_not_found"),
+            std::string::npos);
+}
+
 // Titles come from outside (file names here; yt-dlp's metadata for URLs). The progress lines, the
 // summary and `jobs list`/`jobs show` print each on one line with its control characters defused,
 // so a title cannot break a log or steer the terminal; --json keeps it exactly.

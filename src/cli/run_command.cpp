@@ -55,6 +55,12 @@ int run_run(RunArgs& a) {
              r.wall_s > 0 ? static_cast<double>(r.audio_ms) / 1000.0 / r.wall_s : 0.0);
   fmt::print("files:    {} in {}\n", r.files.size(), (o.out_dir / "video_transcripts").string());
   fmt::print("summary:  {}\n", (o.out_dir / "run_summary.json").string());
+  for (const auto& i : r.summary["inputs"]) {
+    if (i.contains("error")) {
+      fmt::print("failed:   {}: {}\n", terminal_safe(i.value("source", "")),
+                 terminal_safe(i.value("error", "")));
+    }
+  }
   for (const auto& v : r.summary["videos"]) {
     if (v.contains("error")) {
       const std::string title = v.value("title", "");
@@ -64,7 +70,7 @@ int run_run(RunArgs& a) {
                  terminal_safe(v.value("error", "")));
     }
   }
-  return r.failed == 0 ? 0 : 1;
+  return r.failed == 0 && r.inputs_failed == 0 ? 0 : 1;
 }
 
 }  // namespace

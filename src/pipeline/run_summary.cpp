@@ -53,11 +53,16 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
     if (job->kind == jobs::JobKind::kPlaylist) {
       auto kids = store.children(id);
       if (!kids) return std::unexpected(kids.error());
-      inputs.push_back({{"id", job->id},
-                        {"source", job->source},
-                        {"title", job->media.title},
-                        {"entries", kids->size()},
-                        {"state", jobs::state_name(job->state)}});
+      nlohmann::json input = {{"id", job->id},
+                              {"source", job->source},
+                              {"title", job->media.title},
+                              {"entries", kids->size()},
+                              {"state", jobs::state_name(job->state)}};
+      if (job->state != jobs::JobState::kCompleted) {
+        ++s.inputs_failed;
+        if (job->last_error) input["error"] = job->last_error->to_string();
+      }
+      inputs.push_back(std::move(input));
       for (auto it = kids->rbegin(); it != kids->rend(); ++it) todo.push_back(it->id);
       continue;
     }
@@ -99,6 +104,7 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
             {"videos_total", s.videos},
             {"videos_completed", s.completed},
             {"videos_failed", s.failed},
+            {"inputs_failed", s.inputs_failed},
             {"segments_total", s.segments},
             {"audio_seconds", static_cast<double>(s.audio_ms) / 1000.0},
             {"output_files", s.files.size()},

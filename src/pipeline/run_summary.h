@@ -1,6 +1,7 @@
 // run_summary.json: what a run did, built from the store (so a run that found everything already
 // done still reports all of it): per video its state, duration, segments, output files and error;
-// totals; the files written.
+// per playlist, feed or folder its entries, and its error when it could not be expanded; totals;
+// the files written.
 // Thread-safety: free functions; the store is thread-safe.
 #pragma once
 
@@ -21,6 +22,7 @@ struct RunSummary {
   int videos = 0;
   int completed = 0;
   int failed = 0;
+  int inputs_failed = 0;  // playlists, feeds and folders that gave no entries (dead, cancelled)
   int64_t segments = 0;
   int64_t audio_ms = 0;
   std::vector<std::filesystem::path> files;

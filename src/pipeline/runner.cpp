@@ -123,6 +123,7 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
   result.videos = summary->videos;
   result.completed = summary->completed;
   result.failed = summary->failed;
+  result.inputs_failed = summary->inputs_failed;
   result.segments = summary->segments;
   result.audio_ms = summary->audio_ms;
   result.files = std::move(summary->files);

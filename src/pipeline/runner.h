@@ -61,6 +61,7 @@ struct RunResult {
   int videos = 0;            // media jobs of this run
   int completed = 0;
   int failed = 0;            // dead, cancelled or still failing when the run ended
+  int inputs_failed = 0;     // playlists, feeds and folders that could not be expanded
   int64_t segments = 0;
   int64_t audio_ms = 0;
   double wall_s = 0.0;
