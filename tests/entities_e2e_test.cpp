@@ -473,6 +473,13 @@ TEST_F(EntitiesE2E, MentionsListVideoTimeAndDeepLink) {
   EXPECT_NE(table.out.find("00:01:05"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("Rueda de prensa"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("&t=65s"), std::string::npos) << table.out;
+
+  // A name without a letter or digit can match nothing: a usage error, not an empty answer.
+  for (const char* name : {"", "  ", "?!"}) {
+    auto bad = run_aimara({"entities", "mentions", name, "--store", "sqlite:" + db.string()});
+    EXPECT_EQ(bad.exit_code, 2) << "'" << name << "': " << bad.out << bad.err;
+    EXPECT_NE(bad.err.find("give a name"), std::string::npos) << bad.err;
+  }
 }
 
 }  // namespace

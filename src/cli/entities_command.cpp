@@ -22,6 +22,7 @@
 #include "core/fs.h"
 #include "core/terminal.h"
 #include "media/platform.h"
+#include "nlp/canonical.h"
 #include "nlp/extractor.h"
 #include "store/store.h"
 
@@ -226,6 +227,11 @@ int run_top(const QueryArgs& a) {
 }
 
 int run_mentions(const QueryArgs& a) {
+  if (nlp::fold_key(a.name).empty()) {
+    fmt::print(stderr, "aimara entities mentions: invalid_argument: give a name with a letter or "
+                       "digit in it, not '{}'\n", terminal_safe(a.name));
+    return 2;
+  }
   auto s = open_existing(a);
   if (!s) return fail("mentions", s.error());
   auto job = job_of(**s, a.video);
