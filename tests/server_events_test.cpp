@@ -255,6 +255,8 @@ TEST(ServerEvents, StreamsNeedTheTokenAndEndOnShutdown) {
   EXPECT_EQ(server.stop(), 0) << server.stderr_text();
   const double stop_s = std::chrono::duration<double>(Clock::now() - t0).count();
   EXPECT_LT(stop_s, 5.0);
+  EXPECT_NE(server.stderr_text().find("aimara serve: stopping"), std::string::npos)
+      << server.stderr_text();
   std::printf("[ figures ] stopped with %zu open streams in %.2f s\n", open.size(), stop_s);
   for (auto& c : open) {
     char b;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
+#include "core/terminal.h"
 #include "server/serve.h"
 #include "server/url_guard.h"
 
@@ -61,7 +62,7 @@ int run_serve(ServeArgs& a) {
         fmt::print("aimara serve: listening on {}\n", url);
         std::fflush(stdout);
       },
-      [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+      [](const std::string& line) { fmt::print(stderr, "{}\n", terminal_safe(line)); });
   if (!result) {
     fmt::print(stderr, "aimara serve: {}\n", result.error().to_string());
     return exit_code_for(result.error().code);

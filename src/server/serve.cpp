@@ -196,6 +196,9 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
       cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
     }
   }
+  if (log && !listen_failed) {
+    log("aimara serve: stopping; jobs in progress resume where they stopped at the next start");
+  }
   ctx.stopping = true;
   hub.stop();       // event streams end first: their threads are released
   (*http)->stop();  // no new requests; running ones finish
