@@ -85,6 +85,16 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   ASSERT_TRUE(jobs.has_value());
   EXPECT_EQ(jobs->size(), 3u);  // the folder and its two media files
 
+  // Another --out on the same store: the videos are done already, and the run says where their
+  // files went instead of quietly reporting none.
+  auto args = run_args(dir->path(), {in.string()});
+  *(std::find(args.begin(), args.end(), "-o") + 1) = (dir->path() / "elsewhere").string();
+  auto moved = run_aimara(args);
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_NE(moved.out.find("note:     2 video(s) have no files here: an earlier run"),
+            std::string::npos)
+      << moved.out;
+
   // An input given twice is one job, counted once in the summary.
   fs::path twice = in / "Kennedy speech.wav";
   auto dup = run_aimara(run_args(dir->path(), {twice.string(), twice.string()}));
