@@ -85,15 +85,23 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   ASSERT_TRUE(jobs.has_value());
   EXPECT_EQ(jobs->size(), 3u);  // the folder and its two media files
 
-  // Another --out on the same store: the videos are done already, and the run says where their
-  // files went instead of quietly reporting none.
+  // Another --out on the same store: the videos are done already, and their files are written
+  // there too, from the store, equal to the first run's (no inference: same text, same times).
   auto args = run_args(dir->path(), {in.string()});
-  *(std::find(args.begin(), args.end(), "-o") + 1) = (dir->path() / "elsewhere").string();
+  const fs::path elsewhere = dir->path() / "elsewhere";
+  *(std::find(args.begin(), args.end(), "-o") + 1) = elsewhere.string();
   auto moved = run_aimara(args);
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
-  EXPECT_NE(moved.out.find("note:     2 video(s) have no files here: an earlier run"),
+  EXPECT_NE(moved.err.find("wrote the files of 2 video(s) finished by an earlier run"),
             std::string::npos)
-      << moved.out;
+      << moved.err;
+  for (const char* name : {"Kennedy speech_transcript.json", "entrevista_transcript.json",
+                           "entrevista_transcript.srt", "Kennedy speech_entities.json"}) {
+    EXPECT_EQ(read(elsewhere / "video_transcripts" / name), read(out / "video_transcripts" / name))
+        << name;
+  }
+  auto moved_summary = nlohmann::json::parse(read(elsewhere / "run_summary.json"));
+  EXPECT_EQ(moved_summary["output_files"], 10) << moved_summary.dump(2);
 
   // An input given twice is one job, counted once in the summary.
   fs::path twice = in / "Kennedy speech.wav";

@@ -55,17 +55,6 @@ int run_run(RunArgs& a) {
              r.wall_s > 0 ? static_cast<double>(r.audio_ms) / 1000.0 / r.wall_s : 0.0);
   fmt::print("files:    {} in {}\n", r.files.size(), (o.out_dir / "video_transcripts").string());
   fmt::print("summary:  {}\n", (o.out_dir / "run_summary.json").string());
-  int elsewhere = 0;  // finished earlier, by a run with another --out, on the same store
-  for (const auto& v : r.summary["videos"]) {
-    if (v.value("state", "") == "completed" && v.contains("files") && v["files"].empty()) {
-      ++elsewhere;
-    }
-  }
-  if (elsewhere > 0) {
-    fmt::print("note:     {} video(s) have no files here: an earlier run on this store finished "
-               "them and wrote their files into its --out folder (unless they were removed since)\n",
-               elsewhere);
-  }
   for (const auto& i : r.summary["inputs"]) {
     if (i.contains("error")) {
       fmt::print("failed:   {}: {}\n", terminal_safe(i.value("source", "")),

@@ -78,6 +78,7 @@ struct MediaInfo {
   std::string uploader;
   std::string upload_date;  // as the platform gives it (yt-dlp: YYYYMMDD)
   std::string webpage_url;
+  std::string language;  // whisper's code of the language it was transcribed in ('' until then)
 
   bool operator==(const MediaInfo&) const = default;
 };

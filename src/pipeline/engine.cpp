@@ -106,6 +106,17 @@ struct Engine::Impl {
   void chunk_finished(const JobContextPtr& ctx, int64_t chunk_ms);
   void finalize_loop();
   void finalize(const JobContextPtr& ctx);
+  // A finished video's entities (its entities file and the run's mention stream) and its
+  // transcript files, from its stored segments.
+  Result<std::vector<store::Mention>> extract_entities(
+      const jobs::Job& job, const std::vector<store::StoredSegment>& stored,
+      const std::string& language, const std::string& stem);
+  Result<void> write_transcript_files(const std::vector<store::StoredSegment>& stored,
+                                      int64_t duration_ms, const std::string& language,
+                                      const std::string& stem);
+  // Both of the above for a job completed earlier, from what the store keeps.
+  Result<void> write_files_from_store(const jobs::Job& job, const std::string& stem);
+  int write_missing_files(const std::vector<int64_t>& job_ids);
   void heartbeat_loop(std::stop_token stop);
   void fail_job(const jobs::Lease& lease, const jobs::Job& job, const Error& error);
   bool reserve_claim_slot();
@@ -638,55 +649,28 @@ void Engine::Impl::finalize(const JobContextPtr& ctx) {
   status(job, "extracting_entities", 1.0);
   auto stored = store_->segments(job.id);
   if (!stored) return fail_job(ctx->lease, job, stored.error());
+  if (language.empty()) language = job_language(job, asr_.language);
   if (o_.entities) {
-    std::vector<SegmentRef> refs;
-    refs.reserve(stored->size());
-    for (const auto& s : *stored) {
-      refs.push_back(SegmentRef{.start_ms = s.segment.start_ms,
-                                .end_ms = s.segment.end_ms,
-                                .text = s.segment.text,
-                                .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
-                                .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
-    }
-    VideoRef ref{job.media.title, job.media.video_id,
-                 job.media.webpage_url.empty() ? job.source : job.media.webpage_url,
-                 job.media.platform};
-    const std::string lang = language.empty() ? job_language(job, asr_.language) : language;
-    auto found = entities_->process_video(ref, lang, refs, ctx->stem);
+    auto found = extract_entities(job, *stored, language, ctx->stem);
     if (!found) return fail_job(ctx->lease, job, found.error());
-    if (auto m = store_->save_mentions(ctx->lease, found->mentions); !m) {
+    if (auto m = store_->save_mentions(ctx->lease, *found); !m) {
       return fail_job(ctx->lease, job, m.error());
     }
-    for (const auto& w : entities_->take_warnings()) observer_.on_message("entities: " + w);
   }
   if (auto s = store_->set_stage(ctx->lease, JobState::kStoring); !s) {
     return fail_job(ctx->lease, job, s.error());
   }
   status(job, "storing", 1.0);
-  asr::Transcript t;
-  t.duration_ms = duration_ms;
-  t.language = language.empty() ? job_language(job, asr_.language) : language;
-  t.model = model_->name();
-  t.options = asr_.to_json();
-  t.options.erase("threads");  // the machine's shape, not the transcript's
-  t.options["chunking"] = (o_.chunk_length_s > 0.0 || vad_ == nullptr) ? "fixed" : "vad";
-  for (const auto& s : *stored) {
-    t.segments.push_back(asr::Segment{.start_ms = s.segment.start_ms,
-                                      .end_ms = s.segment.end_ms,
-                                      .text = s.segment.text,
-                                      .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
-                                      .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
+  if (auto w = write_transcript_files(*stored, duration_ms, language, ctx->stem); !w) {
+    return fail_job(ctx->lease, job, w.error());
   }
-  auto written = output::write_transcript(
-      t, layout_.video_transcripts(), layout_.final_stem(ctx->stem).filename().string(),
-      o_.formats);
-  if (!written) return fail_job(ctx->lease, job, written.error());
   {
     std::lock_guard lock(ctx->mu);
     if (ctx->building) ctx->building->remove();
   }
   jobs::MediaInfo info = job.media;
   info.duration_ms = duration_ms;  // the decoded duration, not the container's estimate
+  info.language = language;        // given or detected: the files can be written again from it
   (void)store_->set_media_info(ctx->lease, info);
   if (auto c = store_->complete(ctx->lease); !c) {
     unregister_lease(job.id);
@@ -701,6 +685,97 @@ void Engine::Impl::finalize(const JobContextPtr& ctx) {
   jobs::Job done = job;
   done.media.duration_ms = duration_ms;
   status(done, "completed", 1.0, 0.0);
+}
+
+Result<std::vector<store::Mention>> Engine::Impl::extract_entities(
+    const jobs::Job& job, const std::vector<store::StoredSegment>& stored,
+    const std::string& language, const std::string& stem) {
+  std::vector<SegmentRef> refs;
+  refs.reserve(stored.size());
+  for (const auto& s : stored) {
+    refs.push_back(SegmentRef{.start_ms = s.segment.start_ms,
+                              .end_ms = s.segment.end_ms,
+                              .text = s.segment.text,
+                              .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
+                              .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
+  }
+  VideoRef ref{job.media.title, job.media.video_id,
+               job.media.webpage_url.empty() ? job.source : job.media.webpage_url,
+               job.media.platform};
+  auto found = entities_->process_video(ref, language, refs, stem);
+  for (const auto& w : entities_->take_warnings()) observer_.on_message("entities: " + w);
+  if (!found) return std::unexpected(found.error());
+  return std::move(found->mentions);
+}
+
+Result<void> Engine::Impl::write_transcript_files(const std::vector<store::StoredSegment>& stored,
+                                                  int64_t duration_ms, const std::string& language,
+                                                  const std::string& stem) {
+  asr::Transcript t;
+  t.duration_ms = duration_ms;
+  t.language = language;
+  t.model = model_->name();
+  t.options = asr_.to_json();
+  t.options.erase("threads");  // the machine's shape, not the transcript's
+  t.options["chunking"] = (o_.chunk_length_s > 0.0 || vad_ == nullptr) ? "fixed" : "vad";
+  for (const auto& s : stored) {
+    t.segments.push_back(asr::Segment{.start_ms = s.segment.start_ms,
+                                      .end_ms = s.segment.end_ms,
+                                      .text = s.segment.text,
+                                      .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
+                                      .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
+  }
+  auto written = output::write_transcript(t, layout_.video_transcripts(),
+                                          layout_.final_stem(stem).filename().string(), o_.formats);
+  if (!written) return std::unexpected(written.error());
+  return {};
+}
+
+Result<void> Engine::Impl::write_files_from_store(const jobs::Job& job, const std::string& stem) {
+  auto stored = store_->segments(job.id);
+  if (!stored) return std::unexpected(stored.error());
+  const std::string language =
+      job.media.language.empty() ? job_language(job, asr_.language) : job.media.language;
+  if (o_.entities) {
+    if (auto found = extract_entities(job, *stored, language, stem); !found) {
+      return std::unexpected(found.error());
+    }
+  }
+  return write_transcript_files(*stored, job.media.duration_ms, language, stem);
+}
+
+int Engine::Impl::write_missing_files(const std::vector<int64_t>& job_ids) {
+  if (o_.formats.empty()) return 0;
+  int written = 0;
+  std::vector<int64_t> todo(job_ids.rbegin(), job_ids.rend());
+  std::set<int64_t> seen;
+  while (!todo.empty()) {
+    const int64_t id = todo.back();
+    todo.pop_back();
+    if (!seen.insert(id).second) continue;
+    auto job = store_->get_job(id);
+    if (!job) continue;
+    if (job->kind == jobs::JobKind::kPlaylist) {
+      if (auto kids = store_->children(id)) {
+        for (auto it = kids->rbegin(); it != kids->rend(); ++it) todo.push_back(it->id);
+      }
+      continue;
+    }
+    if (job->state != JobState::kCompleted) continue;
+    const std::string stem = stem_for(*job);
+    fs::path first = layout_.final_stem(stem);
+    first += "." + std::string(output::format_extension(o_.formats.front()));
+    std::error_code ec;
+    if (fs::exists(first, ec)) continue;
+    if (auto w = write_files_from_store(*job, stem); !w) {
+      observer_.on_message(fmt::format("cannot write the files of {}: {}",
+                                       job->media.title.empty() ? job->source : job->media.title,
+                                       w.error().to_string()));
+      continue;
+    }
+    ++written;
+  }
+  return written;
 }
 
 void Engine::Impl::heartbeat_loop(std::stop_token stop) {
@@ -853,6 +928,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const RunOptions& options,
 }
 
 void Engine::start() { impl_->start(); }
+int Engine::write_missing_files(const std::vector<int64_t>& job_ids) {
+  return impl_->write_missing_files(job_ids);
+}
 void Engine::stop(bool graceful) { impl_->stop(graceful); }
 store::Store& Engine::store() { return *impl_->store_; }
 const asr::WhisperModel& Engine::model() const { return *impl_->model_; }

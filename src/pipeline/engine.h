@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <memory>
 #include <stop_token>
+#include <vector>
 
 #include "asr/transcript.h"
 #include "asr/whisper_engine.h"
@@ -45,6 +46,13 @@ class Engine {
   // Stops claiming, finishes or hands back (release) what it holds, joins every thread.
   // graceful = false: running chunks are abandoned (the jobs are released, resumable).
   void stop(bool graceful = true);
+
+  // Writes into the output folder the files of the completed media jobs among `job_ids` (and
+  // under the playlists among them) that it lacks: jobs finished by an earlier run into another
+  // --out, or whose files were removed since. From what the store keeps (segments, language): no
+  // inference. Their entities join this run's mention stream and summary. Returns how many
+  // videos it wrote; a video that cannot be written is reported and skipped.
+  int write_missing_files(const std::vector<int64_t>& job_ids);
 
   // Decodes `media` (a local file), cuts it (VAD when available, else fixed 30 s), transcribes
   // the chunks on the shared pool and returns the transcript. Blocks the caller.

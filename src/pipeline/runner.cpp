@@ -4,6 +4,8 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "asr/model_catalog.h"
 #include "media/platform.h"
 #include "pipeline/engine.h"
@@ -111,6 +113,14 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
   (*engine)->start();
   while (!run_finished(*store, *top) && !stop.stop_requested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  if (!stop.stop_requested()) {
+    // Videos finished earlier (into another --out, or whose files were removed) get their files
+    // here too, from the store.
+    if (int n = (*engine)->write_missing_files(*top); n > 0) {
+      observer.on_message(fmt::format("wrote the files of {} video(s) finished by an earlier run",
+                                      n));
+    }
   }
   (*engine)->stop(!stop.stop_requested());
 

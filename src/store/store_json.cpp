@@ -61,6 +61,7 @@ nlohmann::json to_json(const jobs::Job& j) {
       {"duration_ms", m.duration_ms},
       {"uploader", m.uploader},
       {"upload_date", m.upload_date},
+      {"language", m.language.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.language)},
       {"progress", j.progress},
       {"attempts", j.attempts},
       {"max_attempts", j.max_attempts},

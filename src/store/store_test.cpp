@@ -113,7 +113,8 @@ TEST_P(StoreTest, EnqueueGetAndList) {
                             .duration_ms = 61'000,
                             .uploader = "someone",
                             .upload_date = "20240101",
-                            .webpage_url = "https://example.com/watch?v=1"};
+                            .webpage_url = "https://example.com/watch?v=1",
+                            .language = "es"};
   auto e = store_->enqueue(j);
   ASSERT_TRUE(e.has_value()) << e.error().to_string();
   EXPECT_TRUE(e->created);
@@ -650,7 +651,9 @@ TEST_P(StoreTest, ResolvingToAVideoAnotherJobHasReportsTheDuplicate) {
   ASSERT_TRUE(ok.has_value());
   EXPECT_FALSE(ok->duplicate_of.has_value());
   ASSERT_TRUE(store_->set_media_info(c.lease, {.uploader = "chan"}).has_value());
+  ASSERT_TRUE(store_->set_media_info(c.lease, {.language = "es"}).has_value());
   auto j = must_get(b->id);
+  EXPECT_EQ(j.media.language, "es");
   EXPECT_EQ(j.media.title, "Clip");
   EXPECT_EQ(j.media.video_id, "other");
   EXPECT_EQ(j.media.duration_ms, 59'000);

@@ -141,8 +141,15 @@ CREATE INDEX mentions_canonical ON mentions(canonical COLLATE NOCASE);
 CREATE INDEX mentions_entity ON mentions(entity COLLATE NOCASE);
 )sql";
 
+// Version 2: the language a media job was transcribed in (given, or detected from its audio), so
+// that its files can be written again from the store alone.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE jobs ADD COLUMN language TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "jobs, chunks, segments with full-text search, job log, mentions", kSchemaV1},
+    {2, "jobs.language", kSchemaV2},
 };
 
 }  // namespace

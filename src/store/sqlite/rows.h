@@ -16,8 +16,8 @@ inline constexpr std::string_view kJobColumns =
     "id, parent_id, source, kind, state, stage, attempts, max_attempts, priority, run_at, "
     "last_error_code, last_error_message, lease_owner, lease_expires_at, progress, options, "
     "title, platform, extractor, video_id, duration_ms, uploader, upload_date, webpage_url, "
-    "created_at, updated_at, stage_started_at, finished_at";
-inline constexpr int kJobColumnCount = 28;
+    "created_at, updated_at, stage_started_at, finished_at, language";
+inline constexpr int kJobColumnCount = 29;
 
 // The columns read_event() expects, in order.
 inline constexpr std::string_view kEventColumns =

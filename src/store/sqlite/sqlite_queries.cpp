@@ -53,6 +53,7 @@ jobs::Job read_job(const Query& q, int c) {
   j.updated_at_ms = q.int64(c + 25);
   j.stage_started_at_ms = q.opt_int64(c + 26);
   j.finished_at_ms = q.opt_int64(c + 27);
+  j.media.language = q.text(c + 28);
   return j;
 }
 

@@ -115,15 +115,16 @@ Result<Enqueued> insert_job(Connection& c, const NewJob& job, int default_max_at
   auto q = c.query(
       "INSERT INTO jobs (parent_id, source, kind, state, max_attempts, priority, run_at, "
       "options, title, platform, extractor, video_id, duration_ms, uploader, upload_date, "
-      "webpage_url, created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, "
-      "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?6, ?6)");
+      "webpage_url, language, created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?6, ?6)");
   if (!q) return std::unexpected(q.error());
   const auto& m = job.media;
   auto r =
       q->bind(job.parent_id, job.source, jobs::kind_name(job.kind),
               job.max_attempts > 0 ? job.max_attempts : std::max(1, default_max_attempts),
               job.priority, now, job.options.dump(), m.title, m.platform, m.extractor,
-              null_if_empty(m.video_id), m.duration_ms, m.uploader, m.upload_date, m.webpage_url)
+              null_if_empty(m.video_id), m.duration_ms, m.uploader, m.upload_date, m.webpage_url,
+              m.language)
           .run();
   if (!r) return std::unexpected(r.error());
   return Enqueued{sqlite3_last_insert_rowid(c.get()), true, jobs::JobState::kQueued};
@@ -341,10 +342,11 @@ Result<MediaUpdate> SqliteStore::set_media_info(const jobs::Lease& lease,
         "uploader = CASE WHEN ?6 = '' THEN uploader ELSE ?6 END, "
         "upload_date = CASE WHEN ?7 = '' THEN upload_date ELSE ?7 END, "
         "webpage_url = CASE WHEN ?8 = '' THEN webpage_url ELSE ?8 END, "
+        "language = CASE WHEN ?12 = '' THEN language ELSE ?12 END, "
         "updated_at = ?9 WHERE id = ?10 AND lease_token = ?11");
     if (!q) return std::unexpected(q.error());
     q->bind(m.title, m.platform, m.extractor, null_if_empty(m.video_id), m.duration_ms, m.uploader,
-            m.upload_date, m.webpage_url, t, lease.job_id, lease.token.hex);
+            m.upload_date, m.webpage_url, t, lease.job_id, lease.token.hex, m.language);
     if (auto r = run_fenced(*q, lease); !r) return std::unexpected(r.error());
     return MediaUpdate{};
   });

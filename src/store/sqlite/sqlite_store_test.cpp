@@ -105,6 +105,28 @@ TEST_F(SqliteStoreFile, MigrationsOnAnExistingFileAreIdempotent) {
                 std::to_string(sqlite::latest_schema_version()));
 }
 
+TEST_F(SqliteStoreFile, AVersionOneFileIsUpgradedWithItsJobsKept) {
+  // A store as the first release wrote it: schema version 1, one finished job.
+  const auto v1 = sqlite::migrations()[0];
+  ASSERT_EQ(v1.version, 1);
+  std::filesystem::create_directories(path_.parent_path());
+  raw_query(path_, std::string(v1.sql) +
+                       "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description "
+                       "TEXT NOT NULL, applied_at INTEGER NOT NULL);"
+                       "INSERT INTO schema_version VALUES (1, 'v1', 0);"
+                       "INSERT INTO jobs (source, kind, state, title, max_attempts, run_at, "
+                       "created_at, updated_at) VALUES ('old.mp3', 'media', 'completed', 'Old', 3, "
+                       "0, 0, 0);");
+  auto s = sqlite::SqliteStore::open(path_, {});
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  EXPECT_EQ(*(*s)->schema_version(), sqlite::latest_schema_version());
+  auto j = (*s)->get_job(1);
+  ASSERT_TRUE(j.has_value()) << j.error().to_string();
+  EXPECT_EQ(j->media.title, "Old");
+  EXPECT_EQ(j->state, jobs::JobState::kCompleted);
+  EXPECT_EQ(j->media.language, "");  // not known for jobs finished before version 2
+}
+
 TEST_F(SqliteStoreFile, ASchemaNewerThanThisBuildIsRefused) {
   { ASSERT_TRUE(sqlite::SqliteStore::open(path_, {}).has_value()); }
   const int newer = sqlite::latest_schema_version() + 1;
