@@ -162,6 +162,17 @@ TEST(ServerJobs, EachJobIsTranscribedInItsOwnLanguage) {
     ASSERT_EQ(r->status, 200);
     EXPECT_EQ(json_of(r)["language"], language) << r->body;
   }
+  // Asked to detect it, the transcript names the language detected, not "auto".
+  const int64_t detected = submit_upload(*c, shared_file("media/jfk.wav").string(), "auto");
+  ASSERT_GT(detected, 0);
+  auto job = wait_for_state(*c, detected, "completed");
+  ASSERT_EQ(job.value("state", ""), "completed") << job.dump();
+  auto r = c->Get("/api/v1/jobs/" + std::to_string(detected) + "/transcript?format=json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const std::string language = json_of(r).value("language", "");
+  EXPECT_EQ(language.size(), 2u) << r->body;
+  EXPECT_NE(language, "auto");
 }
 
 TEST(ServerJobs, UrlJobToLoopbackNeedsAllowPrivateUrls) {

@@ -103,6 +103,7 @@ asr::Transcript transcript_from_store(const jobs::Job& job,
     t.language = job.options.value("language", "");
     t.model = job.options.value("model", "");
   }
+  if (!job.media.language.empty()) t.language = job.media.language;  // detected, when asked auto
   t.segments.reserve(segments.size());
   for (const auto& s : segments) {
     t.segments.push_back(

@@ -37,8 +37,8 @@ nlohmann::json timing_json(const jobs::Job& job, const store::JobEvent& event);
 // the server is replaced by its file name, as the job's title shows it.
 std::string public_message(const jobs::Job& job, std::string message);
 
-// A job's transcript as stored: segments in order (times in ms), the language and model from
-// the job's options when known.
+// A job's transcript as stored: segments in order (times in ms), the model from the job's
+// options, the language it was transcribed in (detected, when asked auto) when known.
 asr::Transcript transcript_from_store(const jobs::Job& job,
                                       const std::vector<store::StoredSegment>& segments);
 
