@@ -126,7 +126,9 @@ int run_show(const JobsArgs& a) {
   fmt::print("job {}: {}\n", j.id, label(j));
   fmt::print(
       "  state      {}{}\n", jobs::state_name(j.state),
-      j.stage && *j.stage != j.state ? fmt::format(" (at {})", jobs::state_name(*j.stage)) : "");
+      j.stage && *j.stage != j.state && j.state != jobs::JobState::kCompleted
+          ? fmt::format(" (at {})", jobs::state_name(*j.stage))
+          : "");
   fmt::print("  source     {}\n", terminal_safe(j.source));
   if (!m.webpage_url.empty()) fmt::print("  url        {}\n", terminal_safe(m.webpage_url));
   if (j.parent_id) fmt::print("  parent     {}\n", *j.parent_id);
@@ -138,6 +140,7 @@ int run_show(const JobsArgs& a) {
   if (m.duration_ms > 0) {
     fmt::print("  duration   {}\n", human_duration(static_cast<double>(m.duration_ms) / 1000.0));
   }
+  if (!m.language.empty()) fmt::print("  language   {}\n", terminal_safe(m.language));
   if (!m.uploader.empty()) fmt::print("  uploader   {}\n", terminal_safe(m.uploader));
   if (!m.upload_date.empty()) fmt::print("  uploaded   {}\n", terminal_safe(m.upload_date));
   if (chunks->empty()) {
