@@ -103,6 +103,18 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   auto moved_summary = nlohmann::json::parse(read(elsewhere / "run_summary.json"));
   EXPECT_EQ(moved_summary["output_files"], 10) << moved_summary.dump(2);
 
+  // A file added to the folder since is picked up by the same command; the rest is not redone.
+  fs::copy_file(shared_file("media/pv_test.wav"), in / "sub" / "nuevo.wav");
+  auto grown = run_aimara(run_args(dir->path(), {in.string()}));
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  EXPECT_TRUE(fs::exists(out / "video_transcripts" / "nuevo_transcript.json"));
+  EXPECT_EQ(read(out / "video_transcripts" / "entrevista_transcript.json"), before);
+  auto grown_summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(grown_summary["videos_total"], 3) << grown_summary.dump(2);
+  auto after = (*st)->children((*jobs)[0].id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->size(), 3u);  // the two it had, and the new one
+
   // An input given twice is one job, counted once in the summary.
   fs::path twice = in / "Kennedy speech.wav";
   auto dup = run_aimara(run_args(dir->path(), {twice.string(), twice.string()}));
@@ -427,6 +439,26 @@ TEST(RunE2E, FeedUrlExpandsIntoEpisodesAndAMissingOneFailsAlone) {
   EXPECT_EQ(state_of, (std::map<std::string, std::string>{{"Episode ep_a", "completed"},
                                                           {"Episode ep_b", "completed"},
                                                           {"Episode ep_gone", "dead"}}));
+
+  // The next day the feed has a new episode: the same command picks it up and redoes nothing.
+  auto finished_at = [&](const std::string& title) {
+    auto now = run_aimara({"jobs", "list", "--json", "--store",
+                           "sqlite:" + (dir->path() / "aimara.db").string()});
+    for (const auto& j : nlohmann::json::parse(now.out)) {
+      if (j["title"] == title) return j["finished_at"].dump();
+    }
+    return std::string("no such job");
+  };
+  const std::string first_a = read(out / "video_transcripts" / "Episode ep_a_transcript.json");
+  const std::string finished_a = finished_at("Episode ep_a");
+  fs::copy_file(shared_file("media/jfk.mp3"), site / "pod" / "ep_c.mp3");
+  auto next = run_aimara(args);
+  EXPECT_EQ(next.exit_code, 1) << next.out << next.err;  // ep_gone is still dead
+  EXPECT_TRUE(fs::exists(out / "video_transcripts" / "Episode ep_c_transcript.json"));
+  EXPECT_EQ(read(out / "video_transcripts" / "Episode ep_a_transcript.json"), first_a);
+  EXPECT_EQ(finished_at("Episode ep_a"), finished_a) << "ep_a was done again";
+  auto next_summary = nlohmann::json::parse(read(out / "run_summary.json"));
+  EXPECT_EQ(next_summary["videos_completed"], 3) << next_summary.dump(2);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "core/fs.h"
 #include "server_test_util.h"
+#include "support/fixture_server.h"
 
 namespace aimara::testing {
 namespace {
@@ -236,6 +237,50 @@ TEST(ServerJobs, UrlJobToLoopbackNeedsAllowPrivateUrls) {
   ASSERT_TRUE(sync);
   EXPECT_EQ(sync->status, 200) << sync->body;
   EXPECT_TRUE(sync->body.starts_with("1\n"));
+}
+
+// A feed (or playlist, or channel) sent again is expanded again: episodes added since become jobs,
+// those it had are not done again.
+TEST(ServerJobs, AFeedSentAgainPicksUpItsNewEpisodes) {
+  auto dir = aimara::TempDir::create("aimara-server-feed");
+  ASSERT_TRUE(dir.has_value());
+  const fs::path site = dir->path() / "site";
+  fs::create_directories(site / "pod");
+  fs::copy_file(shared_file("media/jfk.mp3"), site / "pod" / "ep_a.mp3");
+  auto fixture = testing::FixtureServer::start(site);
+  ASSERT_TRUE(fixture.has_value()) << fixture.error().to_string();
+  auto args = test_server_args();
+  args.push_back("--allow-private-urls");
+  ServerProcess server(args);
+  ASSERT_GT(server.port(), 0);
+  auto c = server.client();
+  const std::string body =
+      nlohmann::json{{"url", fixture->url("/feed.xml?dir=pod")}, {"language", "en"}}.dump();
+  auto episodes_done = [&](int64_t feed, size_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    nlohmann::json list;
+    while (std::chrono::steady_clock::now() < deadline) {
+      list = json_of(c->Get("/api/v1/jobs?state=completed&parent_id=" + std::to_string(feed)));
+      if (list.is_object() && list["jobs"].size() >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return list.is_object() ? list["jobs"].size() : 0u;
+  };
+  auto first = c->Post("/api/v1/jobs", body, "application/json");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 202) << first->body;
+  const int64_t feed = json_of(first)["ids"][0].get<int64_t>();
+  ASSERT_EQ(episodes_done(feed, 1), 1u) << server.stderr_text();
+
+  fs::copy_file(shared_file("media/jfk.mp3"), site / "pod" / "ep_b.mp3");
+  auto again = c->Post("/api/v1/jobs", body, "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 202) << again->body;
+  EXPECT_EQ(json_of(again)["jobs"][0]["id"], feed);
+  EXPECT_EQ(json_of(again)["jobs"][0]["created"], false);
+  EXPECT_EQ(episodes_done(feed, 2), 2u) << server.stderr_text();
+  auto all = json_of(c->Get("/api/v1/jobs?parent_id=" + std::to_string(feed)));
+  EXPECT_EQ(all["jobs"].size(), 2u) << all.dump();
 }
 
 TEST(ServerJobs, ListFiltersAndPages) {

@@ -21,7 +21,9 @@ namespace {
 
 // One top-level job per input. The input itself is the job's identity (extractor "input"), so
 // running the same command again finds the same jobs, and resumes or skips them, instead of
-// adding new ones; an input given twice is one job, listed once.
+// adding new ones; an input given twice is one job, listed once. A playlist, feed or folder
+// expanded by an earlier run is expanded again: what was added since is picked up (up to
+// --max-videos), what it had is not redone.
 Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOptions& o) {
   std::vector<int64_t> ids;
   for (const auto& input : o.inputs) {
@@ -49,6 +51,9 @@ Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOption
     nj.max_attempts = o.max_attempts;
     auto e = store.enqueue(nj);
     if (!e) return std::unexpected(e.error());
+    if (!e->created && e->state == jobs::JobState::kCompleted) {
+      if (auto r = store.refresh_playlist(e->id); !r) return std::unexpected(r.error());
+    }
     if (std::ranges::find(ids, e->id) == ids.end()) ids.push_back(e->id);
   }
   return ids;

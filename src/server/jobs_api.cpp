@@ -321,6 +321,12 @@ std::expected<nlohmann::json, ApiError> enqueue_urls(ServerContext& ctx,
     nj.options = options.to_json();
     auto e = ctx.store->enqueue(nj);
     if (!e) return std::unexpected(from_error(e.error()));
+    if (!e->created && e->state == jobs::JobState::kCompleted) {
+      // A playlist, channel or feed sent again is expanded again: new entries are picked up.
+      auto refreshed = ctx.store->refresh_playlist(e->id);
+      if (!refreshed) return std::unexpected(from_error(refreshed.error()));
+      if (*refreshed) e->state = jobs::JobState::kQueued;
+    }
     out.push_back(enqueued_json(*e, url));
   }
   return out;

@@ -307,6 +307,10 @@ class Store {
   // dead, failed or cancelled -> queued now, attempts reset to 0, last error cleared.
   // kInvalidArgument for any other state or when the video is live as another job meanwhile.
   virtual Result<void> retry(int64_t job_id) = 0;
+  // A completed playlist (a playlist, channel, feed or folder expanded earlier) -> queued now, to
+  // be expanded again: entries added since become new child jobs, those it has stay as they are
+  // (a video is one live job). True when it was queued; false for any other kind or state.
+  virtual Result<bool> refresh_playlist(int64_t job_id) = 0;
   // Any non-terminal job -> cancelled, with its non-terminal children; a running job's lease is
   // taken (its worker gets lease_lost). kInvalidArgument for completed, dead or cancelled jobs.
   virtual Result<void> cancel(int64_t job_id) = 0;

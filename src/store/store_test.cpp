@@ -698,6 +698,41 @@ TEST_P(StoreTest, PlaylistEntriesBecomeChildren) {
   EXPECT_EQ(tops->size(), 2u);  // the playlist and the video enqueued on its own
 }
 
+TEST_P(StoreTest, ACompletedPlaylistCanBeExpandedAgainKeepingItsEntries) {
+  auto feed = store_->enqueue({.source = "https://example.org/feed.xml",
+                               .kind = jobs::JobKind::kPlaylist});
+  ASSERT_TRUE(feed.has_value());
+  auto c = must_claim("w");
+  std::vector<NewJob> first = {
+      {.source = "https://example.org/ep1.mp3", .media = {.extractor = "Generic", .video_id = "ep1"}}};
+  ASSERT_TRUE(store_->add_children(c.lease, first).has_value());
+  ASSERT_TRUE(store_->complete(c.lease).has_value());
+  const int64_t ep1 = (*store_->children(feed->id))[0].id;
+
+  // Only a completed playlist goes back to the queue; a media job, or one still queued, does not.
+  EXPECT_FALSE(*store_->refresh_playlist(ep1));
+  EXPECT_FALSE(*store_->refresh_playlist(12345));
+  auto refreshed = store_->refresh_playlist(feed->id);
+  ASSERT_TRUE(refreshed.has_value()) << refreshed.error().to_string();
+  EXPECT_TRUE(*refreshed);
+  EXPECT_FALSE(*store_->refresh_playlist(feed->id));
+  EXPECT_EQ(must_get(feed->id).state, JobState::kQueued);
+  EXPECT_EQ(must_get(feed->id).attempts, 0);
+
+  // Expanded again: the entry it had is found, the new one is added.
+  auto c2 = must_claim("w");
+  ASSERT_EQ(c2.job.id, feed->id);
+  std::vector<NewJob> second = {
+      first[0],
+      {.source = "https://example.org/ep2.mp3", .media = {.extractor = "Generic", .video_id = "ep2"}}};
+  auto kids = store_->add_children(c2.lease, second);
+  ASSERT_TRUE(kids.has_value());
+  EXPECT_FALSE((*kids)[0].created);
+  EXPECT_EQ((*kids)[0].id, ep1);
+  EXPECT_TRUE((*kids)[1].created);
+  EXPECT_EQ(store_->children(feed->id)->size(), 2u);
+}
+
 TEST_P(StoreTest, AMediaJobThatResolvesToEntriesBecomesAPlaylist) {
   auto feed = store_->enqueue({.source = "https://example.org/podcast.xml"});
   ASSERT_TRUE(feed.has_value());

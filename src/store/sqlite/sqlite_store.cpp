@@ -593,6 +593,18 @@ Result<void> SqliteStore::retry(int64_t job_id) {
   });
 }
 
+Result<bool> SqliteStore::refresh_playlist(int64_t job_id) {
+  const int64_t t = now();
+  return write([&](Connection& c) -> Result<bool> {
+    auto q = c.query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, finished_at = NULL, "
+        "progress = 0, updated_at = ?1 WHERE id = ?2 AND kind = 'playlist' AND state = 'completed'");
+    if (!q) return std::unexpected(q.error());
+    if (auto r = q->bind(t, job_id).run(); !r) return std::unexpected(r.error());
+    return sqlite3_changes(c.get()) > 0;
+  });
+}
+
 Result<void> SqliteStore::cancel(int64_t job_id) {
   const int64_t t = now();
   return write([&](Connection& c) -> Result<void> {

@@ -56,6 +56,7 @@ class SqliteStore final : public Store {
   Result<int> expire_leases_of(std::string_view owner_prefix) override;
 
   Result<void> retry(int64_t job_id) override;
+  Result<bool> refresh_playlist(int64_t job_id) override;
   Result<void> cancel(int64_t job_id) override;
 
   Result<jobs::Job> get_job(int64_t job_id) override;
