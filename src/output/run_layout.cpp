@@ -10,6 +10,10 @@ namespace aimara::output {
 
 namespace fs = std::filesystem;
 
+std::string stem_with_id(std::string_view safe_title, int64_t job_id) {
+  return std::string(safe_title) + "_" + std::to_string(job_id);
+}
+
 std::string safe_title(std::string_view title, size_t max_bytes) {
   std::string out;
   out.reserve(title.size());

@@ -28,6 +28,8 @@ namespace aimara::output {
 // (so never "." or ".."), spaces collapsed, at most `max_bytes` bytes cut on a UTF-8 boundary.
 // An empty result becomes "untitled".
 std::string safe_title(std::string_view title, size_t max_bytes = 120);
+// The stem of a job's files when another job of the run has the same safe title: "<title>_<id>".
+std::string stem_with_id(std::string_view safe_title, int64_t job_id);
 
 struct RunLayout {
   std::filesystem::path root;

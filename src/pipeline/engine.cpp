@@ -762,11 +762,16 @@ int Engine::Impl::write_missing_files(const std::vector<int64_t>& job_ids) {
       continue;
     }
     if (job->state != JobState::kCompleted) continue;
+    // Its files are there under its title, or under its title and id (a title two jobs share).
     const std::string stem = stem_for(*job);
-    fs::path first = layout_.final_stem(stem);
-    first += "." + std::string(output::format_extension(o_.formats.front()));
+    const std::string ext = "." + std::string(output::format_extension(o_.formats.front()));
+    const std::string base =
+        output::safe_title(job->media.title.empty() ? job->source : job->media.title);
     std::error_code ec;
-    if (fs::exists(first, ec)) continue;
+    if (fs::exists(layout_.final_stem(stem).string() + ext, ec) ||
+        fs::exists(layout_.final_stem(output::stem_with_id(base, job->id)).string() + ext, ec)) {
+      continue;
+    }
     if (auto w = write_files_from_store(*job, stem); !w) {
       observer_.on_message(fmt::format("cannot write the files of {}: {}",
                                        job->media.title.empty() ? job->source : job->media.title,
@@ -843,7 +848,7 @@ std::string Engine::Impl::stem_for(const jobs::Job& job) {
   std::lock_guard lock(stems_mu_);
   auto [it, inserted] = stems_.try_emplace(base, job.id);
   if (inserted || it->second == job.id) return base;
-  std::string unique = fmt::format("{}_{}", base, job.id);
+  std::string unique = output::stem_with_id(base, job.id);
   stems_[unique] = job.id;
   return unique;
 }

@@ -3,8 +3,6 @@
 #include <chrono>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "core/fs.h"
 
 namespace aimara::pipeline {
@@ -18,7 +16,7 @@ namespace {
 std::vector<fs::path> files_of(const jobs::Job& job, const output::RunLayout& layout,
                                const std::vector<output::Format>& formats) {
   std::string base = output::safe_title(job.media.title.empty() ? job.source : job.media.title);
-  for (const std::string& stem : {fmt::format("{}_{}", base, job.id), base}) {
+  for (const std::string& stem : {output::stem_with_id(base, job.id), base}) {
     std::vector<fs::path> files;
     for (auto f : formats) {
       fs::path p = layout.final_stem(stem);
