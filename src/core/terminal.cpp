@@ -48,41 +48,47 @@ int code_point_width(UChar32 c) {
   return width == U_EA_WIDE || width == U_EA_FULLWIDTH ? 2 : 1;
 }
 
+// Calls visit(code point, its bytes) for each code point of `text` (a negative code point for a
+// byte that starts no valid UTF-8 sequence) until visit returns false.
+template <typename Visit>
+void for_each_code_point(std::string_view text, Visit&& visit) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t begin = i;
+    UChar32 c;
+    U8_NEXT(s, i, length, c);
+    if (!visit(c, text.substr(static_cast<size_t>(begin), static_cast<size_t>(i - begin)))) {
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 std::string terminal_safe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
-  int32_t i = 0;
-  while (i < length) {
-    int32_t begin = i;
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
-    if (c < 0) {
-      out += kReplacement;
-    } else if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+  for_each_code_point(text, [&](UChar32 c, std::string_view bytes) {
+    if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
       out += ' ';
     } else if (c < 0x20 || (c >= 0x7F && c < 0xA0) || bidi_control(c)) {
-      out += kReplacement;
+      out += kReplacement;  // controls, and invalid UTF-8 (c < 0)
     } else {
-      out.append(text.substr(static_cast<size_t>(begin), static_cast<size_t>(i - begin)));
+      out += bytes;
     }
-  }
+    return true;
+  });
   return out;
 }
 
 size_t display_width(std::string_view text) {
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto length = static_cast<int32_t>(text.size());
   size_t width = 0;
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
+  for_each_code_point(text, [&](UChar32 c, std::string_view) {
     width += c < 0 ? 1 : static_cast<size_t>(code_point_width(c));
-  }
+    return true;
+  });
   return width;
 }
 
@@ -91,22 +97,18 @@ std::string fit_columns(std::string_view text, size_t columns) {
   size_t width = display_width(safe);
   if (width <= columns) return safe + std::string(columns - width, ' ');
   if (columns == 0) return {};
-  // Keep whole code points while they fit in columns - 1, then the '~' and any padding a cut
-  // wide character leaves.
-  const auto* s = reinterpret_cast<const uint8_t*>(safe.data());
-  const auto length = static_cast<int32_t>(safe.size());
+  // Whole code points while they fit in columns - 1, then the '~' and any padding a cut wide
+  // character leaves.
+  std::string out;
   size_t used = 0;
-  int32_t i = 0;
-  int32_t keep = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(s, i, length, c);
-    size_t w = static_cast<size_t>(code_point_width(c));
-    if (used + w > columns - 1) break;
+  for_each_code_point(safe, [&](UChar32 c, std::string_view bytes) {
+    const auto w = static_cast<size_t>(code_point_width(c));
+    if (used + w > columns - 1) return false;
     used += w;
-    keep = i;
-  }
-  return safe.substr(0, static_cast<size_t>(keep)) + "~" + std::string(columns - 1 - used, ' ');
+    out += bytes;
+    return true;
+  });
+  return out + "~" + std::string(columns - 1 - used, ' ');
 }
 
 std::string human_bytes(double bytes) {
