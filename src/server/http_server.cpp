@@ -110,6 +110,13 @@ void HttpServer::configure() {
   const size_t threads =
       static_cast<size_t>(std::max(1, o.max_sse_clients) + std::max(2, o.http_threads));
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib sets SO_REUSEPORT, with which a second server binds the same port and silently takes
+  // part of its connections. SO_REUSEADDR alone: a restart binds at once while the old
+  // connections linger in TIME_WAIT, and a port another server listens on is an error.
+  http_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   http_.set_read_timeout(o.read_timeout_s, 0);
   http_.set_write_timeout(o.write_timeout_s, 0);
   http_.set_keep_alive_timeout(5);
