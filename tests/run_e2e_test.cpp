@@ -57,10 +57,11 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
     EXPECT_TRUE(fs::exists(out / "video_transcripts" / (std::string("Kennedy speech_transcript.") + ext)));
     EXPECT_TRUE(fs::exists(out / "video_transcripts" / (std::string("entrevista_transcript.") + ext)));
   }
-  // Building files are gone once a video finishes.
+  // Building files are gone once a video finishes, and so is the empty work folder.
   for (const auto& e : fs::directory_iterator(out / "transcripts")) {
     EXPECT_EQ(e.path().string().find("_building"), std::string::npos) << e.path();
   }
+  EXPECT_FALSE(fs::exists(out / ".work"));
   auto summary = nlohmann::json::parse(read(out / "run_summary.json"));
   EXPECT_EQ(summary["videos_total"], 2);
   EXPECT_EQ(summary["videos_completed"], 2);

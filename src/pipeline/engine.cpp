@@ -915,6 +915,8 @@ void Engine::Impl::stop(bool graceful) {
       observer_.on_message("cannot write the entity summary: " + p.error().to_string());
     }
   }
+  std::error_code ec;
+  fs::remove(work_dir_, ec);  // only when empty: nothing is left to resume from
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
