@@ -122,6 +122,18 @@ TEST(TranscribeE2E, UsageErrorsExitTwo) {
   auto r3 = run_aimara({"transcribe", shared_file("media/jfk.wav").string(), "-l", "klingon"});
   EXPECT_EQ(r3.exit_code, 2) << r3.err;
   EXPECT_NE(r3.err.find("unknown language 'klingon'"), std::string::npos) << r3.err;
+  // A word that is not a command is named, and the commands there are are listed.
+  auto r4 = run_aimara({"transcrbe", "x.wav"});
+  EXPECT_EQ(r4.exit_code, 2);
+  EXPECT_NE(r4.err.find("aimara: 'transcrbe' is not a command"), std::string::npos) << r4.err;
+  EXPECT_NE(r4.err.find("transcribe"), std::string::npos) << r4.err;
+  auto r5 = run_aimara({"jobs", "lst"});
+  EXPECT_EQ(r5.exit_code, 2);
+  EXPECT_NE(r5.err.find("aimara jobs: 'lst' is not a command"), std::string::npos) << r5.err;
+  EXPECT_NE(r5.err.find("retry"), std::string::npos) << r5.err;
+  auto r6 = run_aimara({});
+  EXPECT_EQ(r6.exit_code, 2);
+  EXPECT_NE(r6.err.find("Subcommands:"), std::string::npos) << r6.err;
 }
 
 TEST(TranscribeE2E, MissingModelSaysHowToGetOne) {

@@ -40,6 +40,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A command that takes a subcommand and got none (`aimara`, `aimara jobs`, `aimara nosuch`):
+    // say which word was not one, and show the commands there are.
+    CLI::App* at = &app;
+    while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        at->get_require_subcommand_min() > 0 && at->get_subcommands().empty()) {
+      std::string where = "aimara";
+      for (const CLI::App* a = at; a != &app; a = a->get_parent()) {
+        where.insert(6, " " + a->get_name());
+      }
+      const auto rest = at->remaining();
+      if (!rest.empty()) fmt::print(stderr, "{}: '{}' is not a command\n\n", where, rest.front());
+      fmt::print(stderr, "{}", at->help());
+      return 2;
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
