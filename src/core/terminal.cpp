@@ -144,8 +144,11 @@ void ProgressBar::update(double fraction, const std::string& detail) {
   int filled = static_cast<int>(fraction * kWidth);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(kWidth - filled), '.');
-  std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %s", label_.c_str(), bar.c_str(),
-               fraction * 100.0, detail.c_str());
+  // One line that never wraps: "\r" returns to the start of the terminal's line, not of ours.
+  std::string line = fmt::format("{} [{}] {:3.0f}% {}", label_, bar, fraction * 100.0, detail);
+  const auto width = static_cast<size_t>(std::max(terminal_columns() - 1, 1));
+  if (display_width(line) > width) line = fit_columns(line, width);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }
