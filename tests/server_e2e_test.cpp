@@ -443,7 +443,7 @@ TEST(ServerJobs, UploadErrorsNameTheFileNotWhereTheServerKeepsIt) {
   EXPECT_NE(empty->body.find("empty.mp3"), std::string::npos) << empty->body;
 
   const std::string not_media(4096, 'x');
-  auto queued = upload("/api/v1/jobs", "notes.mp3", not_media, false);
+  auto queued = upload("/api/v1/jobs", "C:\\grabaciones\\Entrevista José.mp3", not_media, false);
   ASSERT_TRUE(queued);
   ASSERT_EQ(queued->status, 202) << queued->body;
   const int64_t id = json_of(queued)["ids"][0].get<int64_t>();
@@ -451,9 +451,21 @@ TEST(ServerJobs, UploadErrorsNameTheFileNotWhereTheServerKeepsIt) {
   ASSERT_EQ(job.value("state", ""), "dead") << job.dump();
   EXPECT_EQ(job["error"]["code"], "media_invalid");
   const std::string shown = job.dump();
-  EXPECT_NE(job["error"]["message"].get<std::string>().find("'notes.mp3'"), std::string::npos)
+  // Named as the client named it, accents kept (the file on disk has an ASCII-only name).
+  EXPECT_EQ(job["title"], "Entrevista José") << shown;
+  EXPECT_NE(job["error"]["message"].get<std::string>().find("'Entrevista José.mp3'"),
+            std::string::npos)
       << shown;
   EXPECT_EQ(shown.find("uploads"), std::string::npos) << shown;
+
+  // A finished upload keeps that title too.
+  auto good = upload("/api/v1/jobs", "Discurso de Kennedy — 1961.wav",
+                     read_file(shared_file("media/jfk.wav")), false);
+  ASSERT_TRUE(good);
+  ASSERT_EQ(good->status, 202) << good->body;
+  auto done = wait_for_state(*c, json_of(good)["ids"][0].get<int64_t>(), "completed");
+  ASSERT_EQ(done.value("state", ""), "completed") << done.dump();
+  EXPECT_EQ(done["title"], "Discurso de Kennedy — 1961") << done.dump();
 
   for (const char* path : {"/v1/audio/transcriptions", "/api/v1/transcribe"}) {
     auto r = upload(path, "notes.mp3", not_media, path[1] == 'v');  // OpenAI's needs a model

@@ -41,7 +41,8 @@ Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOption
       nj.source = fs::absolute(input).lexically_normal().string();
       nj.kind = fs::is_directory(input, ec) ? jobs::JobKind::kPlaylist : jobs::JobKind::kMedia;
       nj.media.platform = "local";
-      nj.media.title = fs::path(nj.source).filename().string();
+      nj.media.title = nj.kind == jobs::JobKind::kMedia ? fs::path(nj.source).stem().string()
+                                                        : fs::path(nj.source).filename().string();
     } else {
       return make_error(ErrorCode::kInvalidArgument,
                         "'" + input + "' is neither an http(s) URL nor an existing file or folder");

@@ -78,8 +78,12 @@ nlohmann::json job_json(const jobs::Job& job, int64_t now_ms) {
 
 std::string public_message(const jobs::Job& job, std::string message) {
   if (job.source.empty() || media::is_http_url(job.source)) return message;
-  return hide_path(std::move(message), job.source,
-                   std::filesystem::path(job.source).filename().string());
+  std::string name = std::filesystem::path(job.source).filename().string();
+  if (job.options.is_object() && job.options.contains("upload") &&
+      job.options["upload"].is_string()) {
+    name = job.options["upload"].get<std::string>();  // the client's own name for it
+  }
+  return hide_path(std::move(message), job.source, name);
 }
 
 nlohmann::json timing_json(const jobs::Job& job, const store::JobEvent& e) {

@@ -65,7 +65,7 @@ void post_jobs(ServerContext& ctx, const httplib::Request& req, httplib::Respons
     }
     if (form->bytes() == 0) {
       return send_error(res, api_error(422, "media_invalid",
-                                       "the file '" + form->filename() + "' is empty (0 bytes)"));
+                                       "the file '" + form->client_name() + "' is empty (0 bytes)"));
     }
     auto options = submit_options_from_form(*form);
     if (!options) return send_error(res, options.error());
@@ -339,13 +339,15 @@ std::expected<nlohmann::json, ApiError> enqueue_upload(ServerContext& ctx, Uploa
   nj.source = std::filesystem::absolute(upload.file()).lexically_normal().string();
   nj.kind = jobs::JobKind::kMedia;
   nj.media.platform = "local";
-  nj.media.title = upload.filename();
+  // The name the client gave, accents and all (the file on disk has an ASCII-only name).
+  nj.media.title = std::filesystem::path(upload.client_name()).stem().string();
+  if (nj.media.title.empty()) nj.media.title = upload.client_name();
   nj.media.extractor = "upload";
   nj.media.video_id = nj.source;  // a fresh random folder: every upload is its own job
   nj.priority = options.priority;
   nj.max_attempts = ctx.options.run.max_attempts;
   nj.options = options.to_json();
-  nj.options["upload"] = upload.filename();
+  nj.options["upload"] = upload.client_name();
   auto e = ctx.store->enqueue(nj);
   if (!e) return std::unexpected(from_error(e.error()));
   upload.keep();

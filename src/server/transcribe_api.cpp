@@ -97,7 +97,7 @@ void post_transcribe(ServerContext& ctx, const httplib::Request& req, httplib::R
     auto t = ctx.engine->transcribe_file(form->file(), asr);
     if (!t) {
       ApiError e = from_error(t.error());
-      e.message = hide_path(std::move(e.message), form->file().string(), form->filename());
+      e.message = hide_path(std::move(e.message), form->file().string(), form->client_name());
       return send_error(res, e);
     }
     return send_transcript(res, *t, *format);

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "jobs/job.h"
+#include "output/run_layout.h"
 
 namespace aimara::server {
 
@@ -43,6 +44,7 @@ Upload& Upload::operator=(Upload&& other) noexcept {
     dir_ = std::move(other.dir_);
     file_ = std::move(other.file_);
     filename_ = std::move(other.filename_);
+    client_name_ = std::move(other.client_name_);
     bytes_ = other.bytes_;
     fields_ = std::move(other.fields_);
     keep_ = other.keep_;
@@ -58,11 +60,24 @@ std::optional<std::string> Upload::field(const std::string& name) const {
   return it->second;
 }
 
-std::string safe_upload_name(std::string_view client_name) {
-  // Only the last path component, whichever separator the client used.
+namespace {
+
+// Only the last path component, whichever separator the client used.
+std::string_view last_component(std::string_view client_name) {
   if (auto slash = client_name.find_last_of("/\\"); slash != std::string_view::npos) {
     client_name = client_name.substr(slash + 1);
   }
+  return client_name;
+}
+
+}  // namespace
+
+std::string shown_upload_name(std::string_view client_name) {
+  return output::safe_title(last_component(client_name), 200);
+}
+
+std::string safe_upload_name(std::string_view client_name) {
+  client_name = last_component(client_name);
   std::string out;
   for (char c : client_name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -121,6 +136,7 @@ std::expected<Upload, ApiError> receive_upload(const httplib::Request& req,
           }
           file_seen = true;
           up.filename_ = safe_upload_name(part.filename);
+          up.client_name_ = shown_upload_name(part.filename);
           up.file_ = up.dir_ / up.filename_;
           out.reset(std::fopen(up.file_.c_str(), "wb"));
           if (!out) {

@@ -33,6 +33,9 @@ class Upload {
   bool has_file() const { return !file_.empty(); }
   const std::filesystem::path& file() const { return file_; }  // the saved file
   const std::string& filename() const { return filename_; }    // the client's name, made safe
+  // The client's file name as it may be shown (a job's title, messages): its last path
+  // component with control characters and separators removed, accents and scripts kept.
+  const std::string& client_name() const { return client_name_; }
   int64_t bytes() const { return bytes_; }
   // A text field's value (the first one of that name), or nullopt.
   std::optional<std::string> field(const std::string& name) const;
@@ -46,6 +49,7 @@ class Upload {
   std::filesystem::path dir_;
   std::filesystem::path file_;
   std::string filename_;
+  std::string client_name_;
   int64_t bytes_ = 0;
   std::multimap<std::string, std::string> fields_;
   bool keep_ = false;
@@ -53,6 +57,8 @@ class Upload {
 
 // "../../etc/pass wd" -> "pass_wd"; "" or "." -> "upload".
 std::string safe_upload_name(std::string_view client_name);
+// "C:\\talks\\Entrevista José.mp3" -> "Entrevista José.mp3"; "" -> "untitled".
+std::string shown_upload_name(std::string_view client_name);
 
 // Reads a multipart request: the part named "file" goes to disk under `upload_dir`, every other
 // part (at most 64 KiB each) is a text field. payload_too_large (413) over `max_bytes` in all;
