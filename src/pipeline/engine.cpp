@@ -72,9 +72,10 @@ struct JobContext {
   Clock::time_point started = Clock::now();
 
   std::mutex mu;
-  std::condition_variable cv;            // language known, or an error
+  std::condition_variable_any cv;        // language known, or an error
   std::string language;                  // guarded by mu
   bool language_known = false;           // guarded by mu
+  bool detecting = false;                // guarded by mu: a language task is on the pool
   std::optional<Error> error;            // guarded by mu
   int submitted = 0;                     // guarded by mu
   int done = 0;                          // guarded by mu
@@ -470,7 +471,8 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
     bool need_language = false;
     {
       std::lock_guard lock(ctx->mu);
-      need_language = !ctx->language_known && chunk.chunk.index == 0;
+      need_language = !ctx->language_known && !ctx->detecting && chunk.chunk.index == 0;
+      if (need_language) ctx->detecting = true;
     }
     if (need_language) submit_language_task(ctx, chunk.samples);
     if (auto it = done_spans.find(chunk.chunk.index); it != done_spans.end()) {
@@ -501,8 +503,9 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
     }
     ctx->duration_ms = stream.duration_ms();
     ctx->stream_finished = true;
-    if (!ctx->language_known) {
-      // No speech chunk at all: nothing to detect.
+    if (!ctx->language_known && !ctx->detecting) {
+      // No speech chunk at all: nothing to detect. (A detection still running sets it when it
+      // is done; the chunks wait for it.)
       ctx->language_known = true;
       const std::string asked = job_language(ctx->job, asr_.language);
       ctx->language = auto_language(asked) ? std::string() : asked;
@@ -544,8 +547,12 @@ void Engine::Impl::submit_chunk_task(const JobContextPtr& ctx, media::AudioChunk
     bool skip = false;
     {
       std::unique_lock lock(ctx->mu);
-      ctx->cv.wait(lock, [&] { return ctx->language_known || ctx->error.has_value(); });
+      // The language first (a detection task may still be running); a worker told to stop
+      // (cancel() drops the tasks not yet run, that one included) stops waiting.
+      ctx->cv.wait(lock, wstop, [&] { return ctx->language_known || ctx->error.has_value(); });
       skip = ctx->error.has_value() || ctx->stop.stop_requested() || wstop.stop_requested();
+      // A chunk left undone must never let the job complete without it.
+      if (skip && !ctx->error) ctx->error = Error{ErrorCode::kCancelled, "interrupted"};
       language = ctx->language;
     }
     if (!skip) {
