@@ -562,8 +562,8 @@ TEST(ServerSecurity, RefusesToListenOffLoopbackWithoutToken) {
   EXPECT_NE(err3.find("nosuch"), std::string::npos) << err3;
 }
 
-// A second server on a port another one listens on fails to start; it never shares the port
-// (and half the connections) with it.
+// A second server on a port another one listens on fails to start, before it loads or creates
+// anything; it never shares the port (and half the connections) with it.
 TEST(ServerSecurity, APortInUseIsAnError) {
   ServerProcess first(test_server_args());
   ASSERT_GT(first.port(), 0);
@@ -572,9 +572,12 @@ TEST(ServerSecurity, APortInUseIsAnError) {
   const std::string listen = "127.0.0.1:" + std::to_string(first.port());
   auto [rc, err] = serve_refusal({"--listen", listen, "--data-dir", (dir->path() / "d").string(),
                                   "--store", "sqlite:" + (dir->path() / "s.db").string(), "-m",
-                                  test_model().string(), "--workers", "0"});
+                                  test_model().string(), "--workers", "1"});
   EXPECT_NE(rc, 0);
   EXPECT_NE(err.find("cannot listen on " + listen), std::string::npos) << err;
+  EXPECT_EQ(err.find("model "), std::string::npos) << "said before the model is loaded: " << err;
+  EXPECT_FALSE(fs::exists(dir->path() / "d"));
+  EXPECT_FALSE(fs::exists(dir->path() / "s.db"));
   auto ok = first.client()->Get("/healthz");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);

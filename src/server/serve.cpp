@@ -126,6 +126,10 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
   ServerContext ctx;
   ctx.options = options;
   auto& run = ctx.options.run;
+  // The port is taken first: one in use is said before anything is created or loaded. No request
+  // is answered (they wait in the listen backlog) until the server runs, below.
+  auto http = HttpServer::create(ctx);
+  if (!http) return std::unexpected(http.error());
   if (auto made = create_folder(options.data_dir, "data folder"); !made) {
     return std::unexpected(made.error());
   }
@@ -175,8 +179,6 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
   if (auto h = hub.start(); !h) return std::unexpected(h.error());
   ctx.hub = &hub;
 
-  auto http = HttpServer::create(ctx);
-  if (!http) return std::unexpected(http.error());
   if (engine) engine->start();
 
   std::atomic<bool> listen_failed{false};
