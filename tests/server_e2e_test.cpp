@@ -174,6 +174,7 @@ TEST(ServerJobs, EachJobIsTranscribedInItsOwnLanguage) {
   const std::string language = json_of(r).value("language", "");
   EXPECT_EQ(language.size(), 2u) << r->body;
   EXPECT_NE(language, "auto");
+  EXPECT_EQ(job["language"], language) << job.dump();  // the job object says it too
 }
 
 TEST(ServerJobs, UrlJobToLoopbackNeedsAllowPrivateUrls) {

@@ -51,6 +51,8 @@ nlohmann::json job_json(const jobs::Job& job, int64_t now_ms) {
   j["title"] = title;
   j["platform"] = job.media.platform;
   j["duration_ms"] = job.media.duration_ms;
+  j["language"] =
+      job.media.language.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.media.language);
   j["progress"] =
       job.state == jobs::JobState::kCompleted ? 1.0 : std::clamp(job.progress, 0.0, 1.0);
   const auto eta = estimate_eta_s(job, now_ms);
