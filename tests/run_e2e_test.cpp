@@ -155,6 +155,33 @@ TEST(RunE2E, MissingInputIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir->path() / "aimara.db"));
 }
 
+// A list of links in a file (yt-dlp's --batch-file format): one input per line, comments and
+// blank lines skipped, Windows line ends accepted; it adds to the inputs on the command line.
+TEST(RunE2E, BatchFileListsTheInputs) {
+  auto dir = TempDir::create("aimara-run-batch");
+  ASSERT_TRUE(dir.has_value());
+  const fs::path list = dir->path() / "links.txt";
+  ASSERT_TRUE(write_file_atomic(list, "# monday's shows\r\n\r\n  " +
+                                          shared_file("media/jfk.wav").string() +
+                                          "  \r\n; not this one\n")
+                  .has_value());
+  auto args = run_args(dir->path(), {shared_file("media/pv_test.wav").string()});
+  args.insert(args.end(), {"--batch-file", list.string()});
+  auto r = run_aimara(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto summary = nlohmann::json::parse(read(dir->path() / "out" / "run_summary.json"));
+  EXPECT_EQ(summary["videos_completed"], 2) << summary.dump(2);
+
+  auto missing = run_args(dir->path(), {});
+  missing.insert(missing.end(), {"-a", (dir->path() / "nope.txt").string()});
+  auto m = run_aimara(missing);
+  EXPECT_EQ(m.exit_code, 2) << m.err;
+  EXPECT_NE(m.err.find("--batch-file: cannot read"), std::string::npos) << m.err;
+  auto none = run_aimara(run_args(dir->path(), {}));
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_NE(none.err.find("nothing to do"), std::string::npos) << none.err;
+}
+
 TEST(RunE2E, AMissingModelIsSaidBeforeAnythingIsCreated) {
   auto dir = TempDir::create("aimara-run-nomodel");
   ASSERT_TRUE(dir.has_value());

@@ -1,11 +1,15 @@
 // `aimara run` (alias `aimara pipeline-process`): the local batch pipeline.
 #include <csignal>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
+#include "core/fs.h"
 #include "core/terminal.h"
 #include "pipeline/run_display.h"
 #include "pipeline/runner.h"
@@ -24,8 +28,35 @@ extern "C" void on_interrupt(int) {
 struct RunArgs {
   RunFlags flags;
   std::string out = "output";
+  std::string batch_file;
   bool no_progress = false;
 };
+
+// The inputs listed in a batch file, as yt-dlp reads its --batch-file: one URL, file or folder
+// per line, surrounding blanks ignored, blank lines and lines starting with '#' or ';' skipped.
+// "-" reads standard input.
+Result<std::vector<std::string>> read_batch_file(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    auto read = read_file(path);
+    if (!read) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "--batch-file: cannot read '" + path + "': " + read.error().message);
+    }
+    text = std::move(*read);
+  }
+  std::vector<std::string> inputs;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#' || line[begin] == ';') continue;
+    const auto end = line.find_last_not_of(" \t\r");
+    inputs.push_back(line.substr(begin, end - begin + 1));
+  }
+  return inputs;
+}
 
 int run_run(RunArgs& a) {
   if (auto ok = apply_run_flags(a.flags); !ok) {
@@ -33,6 +64,19 @@ int run_run(RunArgs& a) {
     return 2;
   }
   auto& o = a.flags.o;
+  if (!a.batch_file.empty()) {
+    auto listed = read_batch_file(a.batch_file);
+    if (!listed) {
+      fmt::print(stderr, "aimara run: {}\n", listed.error().to_string());
+      return 2;
+    }
+    o.inputs.insert(o.inputs.end(), listed->begin(), listed->end());
+  }
+  if (o.inputs.empty()) {
+    fmt::print(stderr, "aimara run: invalid_argument: nothing to do: give URLs, files or folders, "
+                       "or a --batch-file that lists them\n");
+    return 2;
+  }
   o.out_dir = a.out;
   o.live_table = !a.no_progress && stderr_is_tty();
 
@@ -85,7 +129,9 @@ Command add_run_command(CLI::App& app) {
       "OUT/run_summary.json. Progress is kept in the store: interrupt it and run the same command\n"
       "again to resume where it stopped. Exit 0 when all succeeded, 1 when any failed.");
   sub->alias("pipeline-process");
-  sub->add_option("inputs", args->flags.o.inputs, "URLs, media files or folders")->required();
+  sub->add_option("inputs", args->flags.o.inputs, "URLs, media files or folders");
+  sub->add_option("-a,--batch-file", args->batch_file,
+                  "A file listing more inputs, one per line ('#' comments; '-' reads stdin)");
   add_run_flags(sub, args->flags);
   sub->add_option("-o,--out", args->out, "Output folder")->capture_default_str();
   sub->add_flag("--no-progress", args->no_progress, "Line logs instead of the live table");
