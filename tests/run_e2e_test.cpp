@@ -192,6 +192,17 @@ TEST(RunE2E, AMissingModelIsSaidBeforeAnythingIsCreated) {
   EXPECT_NE(r.err.find("model_missing"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir->path() / "out"));
   EXPECT_FALSE(fs::exists(dir->path() / "aimara.db"));
+
+  // So is a --vad-model that is not one.
+  const fs::path not_vad = dir->path() / "notes.bin";
+  ASSERT_TRUE(write_file_atomic(not_vad, "not a model").has_value());
+  auto vad_args = run_args(dir->path(), {shared_file("media/jfk.wav").string()});
+  *(std::find(vad_args.begin(), vad_args.end(), "--vad-model") + 1) = not_vad.string();
+  auto v = run_aimara(vad_args);
+  EXPECT_EQ(v.exit_code, 1) << v.err;
+  EXPECT_NE(v.err.find("model_invalid"), std::string::npos) << v.err;
+  EXPECT_FALSE(fs::exists(dir->path() / "out"));
+  EXPECT_FALSE(fs::exists(dir->path() / "aimara.db"));
 }
 
 TEST(RunE2E, OneBrokenFileFailsAloneAndTheRunExitsOne) {

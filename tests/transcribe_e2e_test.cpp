@@ -144,6 +144,14 @@ TEST(TranscribeE2E, MissingModelSaysHowToGetOne) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("model_missing"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out->path() / "o"));  // said before anything is created
+
+  // A --vad-model that is not one is an error too (not a silent fall back to fixed chunks).
+  auto v = run_aimara({"transcribe", shared_file("media/jfk.wav").string(), "-m",
+                       test_model().string(), "--vad-model", shared_file("media/jfk.wav").string(),
+                       "-o", (out->path() / "o").string()});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.err.find("model_invalid"), std::string::npos) << v.err;
+  EXPECT_FALSE(std::filesystem::exists(out->path() / "o"));
 }
 
 TEST(TranscribeE2E, HelpExplainsTheFlags) {

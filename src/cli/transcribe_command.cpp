@@ -12,6 +12,7 @@
 #include "cli/run_flags.h"
 #include "core/fs.h"
 #include "core/terminal.h"
+#include "media/vad.h"
 #include "output/writers.h"
 #include "pipeline/file_transcriber.h"
 
@@ -85,6 +86,14 @@ int run_transcribe(const TranscribeArgs& a) {
   if (!model_path) {
     fmt::print(stderr, "aimara transcribe: {}\n", model_path.error().to_string());
     return 1;
+  }
+  // A VAD model named on the command line must be one (the one found in the models dir may fall
+  // back to fixed chunks with a warning).
+  if (!a.no_vad && !a.vad_model.empty()) {
+    if (auto vad = media::VadModel::load(a.vad_model); !vad) {
+      fmt::print(stderr, "aimara transcribe: {}\n", vad.error().to_string());
+      return 1;
+    }
   }
   if (auto made = create_folder(a.out_dir, "output folder"); !made) {
     fmt::print(stderr, "aimara transcribe: {}\n", made.error().to_string());

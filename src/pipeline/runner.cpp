@@ -8,6 +8,7 @@
 
 #include "asr/model_catalog.h"
 #include "media/platform.h"
+#include "media/vad.h"
 #include "pipeline/engine.h"
 #include "pipeline/run_summary.h"
 #include "store/store.h"
@@ -80,6 +81,18 @@ bool run_finished(store::Store& store, const std::vector<int64_t>& top_jobs) {
 
 }  // namespace
 
+Result<void> check_models(const RunOptions& options) {
+  if (auto model = asr::resolve_model(options.model); !model) {
+    return std::unexpected(model.error());
+  }
+  if (!options.no_vad && options.chunk_length_s <= 0.0 && !options.vad_model.empty()) {
+    if (auto vad = media::VadModel::load(options.vad_model); !vad) {
+      return std::unexpected(vad.error());
+    }
+  }
+  return {};
+}
+
 Result<std::unique_ptr<store::Store>> open_run_store(const RunOptions& options) {
   store::StoreOptions so;
   so.retry.max_attempts = std::max(1, options.max_attempts);
@@ -101,9 +114,7 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
     }
   }
   // A model that is not there is said before anything is created (store, output folders).
-  if (auto model = asr::resolve_model(options.model); !model) {
-    return std::unexpected(model.error());
-  }
+  if (auto ok = check_models(options); !ok) return std::unexpected(ok.error());
   const auto started = Clock::now();
   auto opened = open_run_store(options);
   if (!opened) return std::unexpected(opened.error());

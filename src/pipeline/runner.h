@@ -69,6 +69,10 @@ struct RunResult {
   nlohmann::json summary;   // what run_summary.json holds
 };
 
+// The models a run or a server needs, checked before anything is created: the whisper model can
+// be found (model_missing), and a VAD model given by path loads (model_missing, model_invalid).
+Result<void> check_models(const RunOptions& options);
+
 // Opens the job store a run or a server works on (options.store_uri) with the retry policy of
 // `options` (max_attempts, retry_base_ms).
 Result<std::unique_ptr<store::Store>> open_run_store(const RunOptions& options);

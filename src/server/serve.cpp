@@ -17,6 +17,7 @@
 #include "core/fs.h"
 #include "core/http_download.h"
 #include "pipeline/engine.h"
+#include "pipeline/runner.h"
 #include "server/events_hub.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
@@ -119,9 +120,7 @@ Result<void> serve(const ServeOptions& options, std::stop_token stop,
                    const std::function<void(const std::string&)>& log) {
   if (auto ok = check_serve_options(options); !ok) return ok;
   // A model that is not there is said before anything is created (data folder, store).
-  if (auto model = asr::resolve_model(options.run.model); !model) {
-    return std::unexpected(model.error());
-  }
+  if (auto ok = pipeline::check_models(options.run); !ok) return ok;
 
   ServerContext ctx;
   ctx.options = options;
