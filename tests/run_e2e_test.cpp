@@ -66,6 +66,7 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   EXPECT_EQ(summary["videos_total"], 2);
   EXPECT_EQ(summary["videos_completed"], 2);
   EXPECT_EQ(summary["videos_failed"], 0);
+  EXPECT_EQ(summary["audio_seconds_this_run"], summary["audio_seconds"]);
   auto j = nlohmann::json::parse(read(out / "video_transcripts" / "Kennedy speech_transcript.json"));
   EXPECT_NEAR(j["duration_ms"].get<double>(), 11000.0, 50.0);
   for (const auto& s : j["segments"]) {
@@ -112,6 +113,9 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   EXPECT_EQ(read(out / "video_transcripts" / "entrevista_transcript.json"), before);
   auto grown_summary = nlohmann::json::parse(read(out / "run_summary.json"));
   EXPECT_EQ(grown_summary["videos_total"], 3) << grown_summary.dump(2);
+  // The speed printed is this run's: only the new file's audio counts in it.
+  EXPECT_NEAR(grown_summary["audio_seconds_this_run"].get<double>(), 5.9, 0.2);
+  EXPECT_NE(grown.out.find("of it transcribed by this run"), std::string::npos) << grown.out;
   auto after = (*st)->children((*jobs)[0].id);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(after->size(), 3u);  // the two it had, and the new one

@@ -94,9 +94,14 @@ int run_run(RunArgs& a) {
   fmt::print("\n=== run summary ===\n");
   fmt::print("videos:   {} completed, {} failed, {} in all\n", r.completed, r.failed, r.videos);
   fmt::print("segments: {}\n", r.segments);
+  // The speed is this run's: videos finished by an earlier run count in the total only.
+  const double run_audio_s = static_cast<double>(r.audio_ms_run) / 1000.0;
+  const std::string total = human_duration(static_cast<double>(r.audio_ms) / 1000.0);
   fmt::print("audio:    {} in {:.1f}s ({:.1f}x realtime)\n",
-             human_duration(static_cast<double>(r.audio_ms) / 1000.0), r.wall_s,
-             r.wall_s > 0 ? static_cast<double>(r.audio_ms) / 1000.0 / r.wall_s : 0.0);
+             r.audio_ms_run == r.audio_ms ? total
+                                          : total + " in all, " + human_duration(run_audio_s) +
+                                                " of it transcribed by this run",
+             r.wall_s, r.wall_s > 0 ? run_audio_s / r.wall_s : 0.0);
   fmt::print("files:    {} in {}\n", r.files.size(), (o.out_dir / "video_transcripts").string());
   fmt::print("summary:  {}\n", (o.out_dir / "run_summary.json").string());
   for (const auto& i : r.summary["inputs"]) {

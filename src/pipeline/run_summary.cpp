@@ -36,7 +36,8 @@ std::vector<fs::path> files_of(const jobs::Job& job, const output::RunLayout& la
 
 Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int64_t>& top_jobs,
                                      const output::RunLayout& layout,
-                                     const std::vector<output::Format>& formats, double wall_s) {
+                                     const std::vector<output::Format>& formats, double wall_s,
+                                     int64_t started_ms) {
   RunSummary s;
   nlohmann::json videos = nlohmann::json::array();
   nlohmann::json inputs = nlohmann::json::array();
@@ -89,6 +90,7 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
       v["files"] = std::move(fj);
       v["duration_ms"] = duration;
       s.audio_ms += duration;
+      if (job->finished_at_ms && *job->finished_at_ms >= started_ms) s.audio_ms_run += duration;
     } else {
       ++s.failed;
       if (job->last_error) v["error"] = job->last_error->to_string();
@@ -105,6 +107,7 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
             {"inputs_failed", s.inputs_failed},
             {"segments_total", s.segments},
             {"audio_seconds", static_cast<double>(s.audio_ms) / 1000.0},
+            {"audio_seconds_this_run", static_cast<double>(s.audio_ms_run) / 1000.0},
             {"output_files", s.files.size()},
             {"inputs", std::move(inputs)},
             {"videos", std::move(videos)}};

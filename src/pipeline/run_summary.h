@@ -24,13 +24,16 @@ struct RunSummary {
   int failed = 0;
   int inputs_failed = 0;  // playlists, feeds and folders that gave no entries (dead, cancelled)
   int64_t segments = 0;
-  int64_t audio_ms = 0;
+  int64_t audio_ms = 0;       // of every completed video
+  int64_t audio_ms_run = 0;   // of the videos completed by this run (finished since it started)
   std::vector<std::filesystem::path> files;
 };
 
+// `started_ms`: when the run started (the store's clock, ms since the epoch).
 Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int64_t>& top_jobs,
                                      const output::RunLayout& layout,
-                                     const std::vector<output::Format>& formats, double wall_s);
+                                     const std::vector<output::Format>& formats, double wall_s,
+                                     int64_t started_ms);
 
 Result<void> write_run_summary(const output::RunLayout& layout, const nlohmann::json& summary);
 

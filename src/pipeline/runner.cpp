@@ -116,6 +116,9 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
   // A model that is not there is said before anything is created (store, output folders).
   if (auto ok = check_models(options); !ok) return std::unexpected(ok.error());
   const auto started = Clock::now();
+  const int64_t started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
   auto opened = open_run_store(options);
   if (!opened) return std::unexpected(opened.error());
   std::shared_ptr<store::Store> store = std::move(*opened);
@@ -144,7 +147,8 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
   RunResult result;
   result.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
   output::RunLayout layout{options.out_dir};
-  auto summary = build_run_summary(*store, *top, layout, options.formats, result.wall_s);
+  auto summary =
+      build_run_summary(*store, *top, layout, options.formats, result.wall_s, started_ms);
   if (!summary) return std::unexpected(summary.error());
   result.summary = std::move(summary->json);
   result.videos = summary->videos;
@@ -153,6 +157,7 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
   result.inputs_failed = summary->inputs_failed;
   result.segments = summary->segments;
   result.audio_ms = summary->audio_ms;
+  result.audio_ms_run = summary->audio_ms_run;
   result.files = std::move(summary->files);
   if (auto w = write_run_summary(layout, result.summary); !w) {
     observer.on_message("cannot write the run summary: " + w.error().to_string());
