@@ -823,6 +823,11 @@ void Engine::Impl::heartbeat_loop(std::stop_token stop) {
 void Engine::Impl::fail_job(const jobs::Lease& lease, const jobs::Job& job, const Error& error) {
   if (error.code == ErrorCode::kLeaseLost) {
     unregister_lease(job.id);
+    // Cancelled meanwhile (`aimara jobs cancel`, the API): say so, not that a lease was lost.
+    if (auto now = store_->get_job(job.id); now && now->state == JobState::kCancelled) {
+      status(job, "cancelled", 0.0, -1.0);
+      return;
+    }
     status(job, "failed", 0.0, -1.0, error.to_string());
     return;  // another worker owns it now
   }

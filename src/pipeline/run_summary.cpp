@@ -93,7 +93,11 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
       if (job->finished_at_ms && *job->finished_at_ms >= started_ms) s.audio_ms_run += duration;
     } else {
       ++s.failed;
-      if (job->last_error) v["error"] = job->last_error->to_string();
+      if (job->last_error) {
+        v["error"] = job->last_error->to_string();
+      } else if (job->state == jobs::JobState::kCancelled) {
+        v["error"] = "cancelled";
+      }
     }
     videos.push_back(std::move(v));
   }
