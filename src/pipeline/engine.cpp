@@ -331,9 +331,9 @@ void Engine::Impl::process_claim(store::ClaimedJob claimed) {
       jobs::MediaInfo info = media_info_of(*item);
       info.extractor = job.media.extractor;  // keep the job's identity
       info.video_id = job.media.video_id;
-      // A local file keeps the title it was enqueued with (its stem, or an upload's own name).
-      if (info.title.empty() || (item->kind == media::SourceKind::kLocalFile &&
-                                 !job.media.title.empty())) {
+      // An upload keeps the title its client's file name gave it (the file on disk has an
+      // ASCII-only name).
+      if (info.title.empty() || (job.options.contains("upload") && !job.media.title.empty())) {
         info.title = job.media.title;
       }
       auto u = store_->set_media_info(ctx->lease, info);
