@@ -757,35 +757,27 @@ Result<void> Engine::Impl::write_files_from_store(const jobs::Job& job, const st
 
 int Engine::Impl::write_missing_files(const std::vector<int64_t>& job_ids) {
   if (o_.formats.empty()) return 0;
+  auto all = store_->jobs_under(job_ids);
+  if (!all) {
+    observer_.on_message("cannot write the files of finished videos: " + all.error().to_string());
+    return 0;
+  }
   int written = 0;
-  std::vector<int64_t> todo(job_ids.rbegin(), job_ids.rend());
-  std::set<int64_t> seen;
-  while (!todo.empty()) {
-    const int64_t id = todo.back();
-    todo.pop_back();
-    if (!seen.insert(id).second) continue;
-    auto job = store_->get_job(id);
-    if (!job) continue;
-    if (job->kind == jobs::JobKind::kPlaylist) {
-      if (auto kids = store_->children(id)) {
-        for (auto it = kids->rbegin(); it != kids->rend(); ++it) todo.push_back(it->id);
-      }
-      continue;
-    }
-    if (job->state != JobState::kCompleted) continue;
+  for (const jobs::Job& job : *all) {
+    if (job.kind == jobs::JobKind::kPlaylist || job.state != JobState::kCompleted) continue;
     // Its files are there under its title, or under its title and id (a title two jobs share).
-    const std::string stem = stem_for(*job);
+    const std::string stem = stem_for(job);
     const std::string ext = "." + std::string(output::format_extension(o_.formats.front()));
     const std::string base =
-        output::safe_title(job->media.title.empty() ? job->source : job->media.title);
+        output::safe_title(job.media.title.empty() ? job.source : job.media.title);
     std::error_code ec;
     if (fs::exists(layout_.final_stem(stem).string() + ext, ec) ||
-        fs::exists(layout_.final_stem(output::stem_with_id(base, job->id)).string() + ext, ec)) {
+        fs::exists(layout_.final_stem(output::stem_with_id(base, job.id)).string() + ext, ec)) {
       continue;
     }
-    if (auto w = write_files_from_store(*job, stem); !w) {
+    if (auto w = write_files_from_store(job, stem); !w) {
       observer_.on_message(fmt::format("cannot write the files of {}: {}",
-                                       job->media.title.empty() ? job->source : job->media.title,
+                                       job.media.title.empty() ? job.source : job.media.title,
                                        w.error().to_string()));
       continue;
     }

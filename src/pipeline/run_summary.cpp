@@ -1,7 +1,7 @@
 #include "pipeline/run_summary.h"
 
 #include <chrono>
-#include <set>
+#include <algorithm>
 
 #include "core/fs.h"
 
@@ -41,47 +41,42 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
   RunSummary s;
   nlohmann::json videos = nlohmann::json::array();
   nlohmann::json inputs = nlohmann::json::array();
-  std::vector<int64_t> todo(top_jobs.rbegin(), top_jobs.rend());
-  std::set<int64_t> seen;  // a job reached twice (an input given twice) is counted once
-  while (!todo.empty()) {
-    int64_t id = todo.back();
-    todo.pop_back();
-    if (!seen.insert(id).second) continue;
-    auto job = store.get_job(id);
-    if (!job) return std::unexpected(job.error());
-    if (job->kind == jobs::JobKind::kPlaylist) {
-      auto kids = store.children(id);
-      if (!kids) return std::unexpected(kids.error());
-      nlohmann::json input = {{"id", job->id},
-                              {"source", job->source},
-                              {"title", job->media.title},
-                              {"entries", kids->size()},
-                              {"state", jobs::state_name(job->state)}};
-      if (job->state != jobs::JobState::kCompleted) {
+  auto all = store.jobs_under(top_jobs);  // a job reached twice (an input given twice) counts once
+  if (!all) return std::unexpected(all.error());
+  for (const jobs::Job& job : *all) {
+    const int64_t id = job.id;
+    if (job.kind == jobs::JobKind::kPlaylist) {
+      const auto entries = std::ranges::count_if(
+          *all, [&](const jobs::Job& other) { return other.parent_id == id; });
+      nlohmann::json input = {{"id", job.id},
+                              {"source", job.source},
+                              {"title", job.media.title},
+                              {"entries", entries},
+                              {"state", jobs::state_name(job.state)}};
+      if (job.state != jobs::JobState::kCompleted) {
         ++s.inputs_failed;
-        if (job->last_error) input["error"] = job->last_error->to_string();
+        if (job.last_error) input["error"] = job.last_error->to_string();
       }
       inputs.push_back(std::move(input));
-      for (auto it = kids->rbegin(); it != kids->rend(); ++it) todo.push_back(it->id);
       continue;
     }
     ++s.videos;
-    nlohmann::json v = {{"id", job->id},
-                        {"title", job->media.title},
-                        {"url", job->media.webpage_url.empty() ? job->source : job->media.webpage_url},
-                        {"platform", job->media.platform},
-                        {"state", jobs::state_name(job->state)},
-                        {"attempts", job->attempts}};
-    if (job->state == jobs::JobState::kCompleted) {
+    nlohmann::json v = {{"id", job.id},
+                        {"title", job.media.title},
+                        {"url", job.media.webpage_url.empty() ? job.source : job.media.webpage_url},
+                        {"platform", job.media.platform},
+                        {"state", jobs::state_name(job.state)},
+                        {"attempts", job.attempts}};
+    if (job.state == jobs::JobState::kCompleted) {
       ++s.completed;
       auto segs = store.segments(id);
       int64_t n = segs ? static_cast<int64_t>(segs->size()) : 0;
       auto chunks = store.chunks(id);
-      int64_t duration = job->media.duration_ms;
+      int64_t duration = job.media.duration_ms;
       s.segments += n;
       v["segments"] = n;
       v["chunks"] = chunks ? chunks->size() : 0;
-      auto files = files_of(*job, layout, formats);
+      auto files = files_of(job, layout, formats);
       nlohmann::json fj = nlohmann::json::array();
       for (auto& f : files) {
         fj.push_back(f.string());
@@ -90,12 +85,12 @@ Result<RunSummary> build_run_summary(store::Store& store, const std::vector<int6
       v["files"] = std::move(fj);
       v["duration_ms"] = duration;
       s.audio_ms += duration;
-      if (job->finished_at_ms && *job->finished_at_ms >= started_ms) s.audio_ms_run += duration;
+      if (job.finished_at_ms && *job.finished_at_ms >= started_ms) s.audio_ms_run += duration;
     } else {
       ++s.failed;
-      if (job->last_error) {
-        v["error"] = job->last_error->to_string();
-      } else if (job->state == jobs::JobState::kCancelled) {
+      if (job.last_error) {
+        v["error"] = job.last_error->to_string();
+      } else if (job.state == jobs::JobState::kCancelled) {
         v["error"] = "cancelled";
       }
     }

@@ -51,11 +51,8 @@ Result<std::vector<int64_t>> enqueue_inputs(store::Store& store, const RunOption
     nj.media.extractor = "input";
     nj.media.video_id = nj.source;
     nj.max_attempts = o.max_attempts;
-    auto e = store.enqueue(nj);
+    auto e = store.enqueue_input(nj);
     if (!e) return std::unexpected(e.error());
-    if (!e->created && e->state == jobs::JobState::kCompleted) {
-      if (auto r = store.refresh_playlist(e->id); !r) return std::unexpected(r.error());
-    }
     if (std::ranges::find(ids, e->id) == ids.end()) ids.push_back(e->id);
   }
   return ids;

@@ -319,14 +319,9 @@ std::expected<nlohmann::json, ApiError> enqueue_urls(ServerContext& ctx,
     nj.priority = options.priority;
     nj.max_attempts = ctx.options.run.max_attempts;
     nj.options = options.to_json();
-    auto e = ctx.store->enqueue(nj);
+    // A playlist, channel or feed sent again is expanded again: new entries are picked up.
+    auto e = ctx.store->enqueue_input(nj);
     if (!e) return std::unexpected(from_error(e.error()));
-    if (!e->created && e->state == jobs::JobState::kCompleted) {
-      // A playlist, channel or feed sent again is expanded again: new entries are picked up.
-      auto refreshed = ctx.store->refresh_playlist(e->id);
-      if (!refreshed) return std::unexpected(from_error(refreshed.error()));
-      if (*refreshed) e->state = jobs::JobState::kQueued;
-    }
     out.push_back(enqueued_json(*e, url));
   }
   return out;

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "store/sqlite/sqlite_store.h"
@@ -33,6 +35,35 @@ Result<std::vector<jobs::Job>> Store::children(int64_t parent_id) {
   f.parent_id = parent_id;
   f.limit = 0;
   return list_jobs(f);
+}
+
+Result<std::vector<jobs::Job>> Store::jobs_under(std::span<const int64_t> roots) {
+  std::vector<jobs::Job> out;
+  std::vector<int64_t> todo(roots.rbegin(), roots.rend());
+  std::set<int64_t> seen;
+  while (!todo.empty()) {
+    const int64_t id = todo.back();
+    todo.pop_back();
+    if (!seen.insert(id).second) continue;
+    auto job = get_job(id);
+    if (!job) return std::unexpected(job.error());
+    if (job->kind == jobs::JobKind::kPlaylist) {
+      auto kids = children(id);
+      if (!kids) return std::unexpected(kids.error());
+      for (auto it = kids->rbegin(); it != kids->rend(); ++it) todo.push_back(it->id);
+    }
+    out.push_back(std::move(*job));
+  }
+  return out;
+}
+
+Result<Enqueued> Store::enqueue_input(const NewJob& job) {
+  auto e = enqueue(job);
+  if (!e || e->created || e->state != jobs::JobState::kCompleted) return e;
+  auto refreshed = refresh_playlist(e->id);
+  if (!refreshed) return std::unexpected(refreshed.error());
+  if (*refreshed) e->state = jobs::JobState::kQueued;
+  return e;
 }
 
 Result<std::unique_ptr<Store>> open_store(std::string_view uri, StoreOptions options) {

@@ -338,6 +338,13 @@ class Store {
 
   // Convenience over list_jobs: every child of a playlist job, in id order.
   Result<std::vector<jobs::Job>> children(int64_t parent_id);
+  // The jobs reachable from `roots`: each root, then its entries (depth first, in order); a job
+  // reached twice is listed once.
+  Result<std::vector<jobs::Job>> jobs_under(std::span<const int64_t> roots);
+  // enqueue() for a job a user asked for (an input of `aimara run`, a URL sent to the API): when
+  // it is a playlist expanded before, it is queued again (refresh_playlist) so that what was
+  // added since is picked up.
+  Result<Enqueued> enqueue_input(const NewJob& job);
 };
 
 struct StoreOptions {
