@@ -83,8 +83,8 @@ TEST_F(ModelsDownloadE2E, AnInterruptedTransferResumesWhereItStopped) {
   const std::string base = "/cut/" + std::to_string(kCut);
   auto first = aimara({"models", "download", "tiny", "--sha256", digest_, "--no-progress"}, base);
   EXPECT_NE(first.exit_code, 0) << "the server dropped the connection: the download must fail";
-  EXPECT_NE(first.err.find("run the same command again to resume the download"),
-            std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("run the same command again to resume the download"), std::string::npos)
+      << first.err;
   EXPECT_FALSE(fs::exists(installed())) << "a partial transfer must never look like a model";
   ASSERT_TRUE(fs::exists(partial()));
   EXPECT_EQ(fs::file_size(partial()), kCut);

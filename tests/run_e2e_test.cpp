@@ -247,7 +247,8 @@ TEST(RunE2E, AnInputThatGivesNothingFailsTheRun) {
   fs::path empty = dir->path() / "no media here";
   fs::create_directories(empty);
   ASSERT_TRUE(write_file_atomic(empty / "notes.txt", "not media").has_value());
-  auto r = run_aimara(run_args(dir->path(), {empty.string(), shared_file("media/jfk.wav").string()}));
+  auto r =
+      run_aimara(run_args(dir->path(), {empty.string(), shared_file("media/jfk.wav").string()}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("failed:   " + empty.string() + ": media_not_found"), std::string::npos)
       << r.out;
@@ -485,8 +486,8 @@ TEST(RunE2E, FeedUrlExpandsIntoEpisodesAndAMissingOneFailsAlone) {
 
   // The next day the feed has a new episode: the same command picks it up and redoes nothing.
   auto finished_at = [&](const std::string& title) {
-    auto now = run_aimara({"jobs", "list", "--json", "--store",
-                           "sqlite:" + (dir->path() / "aimara.db").string()});
+    auto now = run_aimara(
+        {"jobs", "list", "--json", "--store", "sqlite:" + (dir->path() / "aimara.db").string()});
     for (const auto& j : nlohmann::json::parse(now.out)) {
       if (j["title"] == title) return j["finished_at"].dump();
     }

@@ -80,9 +80,9 @@ TEST(TranscribeE2E, FilesWithTheSameStemDoNotOverwriteEachOther) {
   fs::copy_file(shared_file("media/pv_test.wav"), two);
   fs::copy_file(shared_file("media/jfk.mp3"), three);
   const fs::path out = dir->path() / "out";
-  auto r = run_aimara({"transcribe", one.string(), two.string(), three.string(), one.string(),
-                       "-m", test_model().string(), "-o", out.string(), "-f", "json", "-l", "en",
-                       "--no-vad"});
+  auto r =
+      run_aimara({"transcribe", one.string(), two.string(), three.string(), one.string(), "-m",
+                  test_model().string(), "-o", out.string(), "-f", "json", "-l", "en", "--no-vad"});
   ASSERT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_NE(r.out.find("3 of 3 files"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("b/talk.wav (as talk_2)"), std::string::npos) << r.out;
@@ -91,7 +91,7 @@ TEST(TranscribeE2E, FilesWithTheSameStemDoNotOverwriteEachOther) {
     auto j = nlohmann::json::parse(read_file(out / name).value_or("null"), nullptr, false);
     return j.is_object() ? j.value("duration_ms", int64_t{-1}) : int64_t{-1};
   };
-  EXPECT_NEAR(static_cast<double>(duration("talk.json")), 11000.0, 200.0);   // jfk.wav
+  EXPECT_NEAR(static_cast<double>(duration("talk.json")), 11000.0, 200.0);    // jfk.wav
   EXPECT_NEAR(static_cast<double>(duration("talk_2.json")), 6000.0, 1000.0);  // pv_test.wav
   EXPECT_NEAR(static_cast<double>(duration("talk_3.json")), 11000.0, 200.0);  // jfk.mp3
 }

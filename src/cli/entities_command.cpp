@@ -75,8 +75,7 @@ void print_summary(const std::string& file, const nlp::EntityIndex& index, size_
                    size_t flagged) {
   auto entities = index.entities();
   fmt::print("\n{}: {} segments ({} flagged as hallucination), {} mentions, {} entities\n",
-             terminal_safe(file),
-             segments, flagged, index.mention_count(), entities.size());
+             terminal_safe(file), segments, flagged, index.mention_count(), entities.size());
   for (const nlp::Entity& e : entities) {
     std::string aliases;
     for (const auto& a : e.aliases) aliases += (aliases.empty() ? "" : "; ") + a;
@@ -228,8 +227,10 @@ int run_top(const QueryArgs& a) {
 
 int run_mentions(const QueryArgs& a) {
   if (nlp::fold_key(a.name).empty()) {
-    fmt::print(stderr, "aimara entities mentions: invalid_argument: give a name with a letter or "
-                       "digit in it, not '{}'\n", terminal_safe(a.name));
+    fmt::print(stderr,
+               "aimara entities mentions: invalid_argument: give a name with a letter or "
+               "digit in it, not '{}'\n",
+               terminal_safe(a.name));
     return 2;
   }
   auto s = open_existing(a);

@@ -124,18 +124,18 @@ int run_show(const JobsArgs& a) {
   const auto& j = *job;
   const auto& m = j.media;
   fmt::print("job {}: {}\n", j.id, label(j));
-  fmt::print(
-      "  state      {}{}\n", jobs::state_name(j.state),
-      j.stage && *j.stage != j.state && j.state != jobs::JobState::kCompleted
-          ? fmt::format(" (at {})", jobs::state_name(*j.stage))
-          : "");
+  fmt::print("  state      {}{}\n", jobs::state_name(j.state),
+             j.stage && *j.stage != j.state && j.state != jobs::JobState::kCompleted
+                 ? fmt::format(" (at {})", jobs::state_name(*j.stage))
+                 : "");
   fmt::print("  source     {}\n", terminal_safe(j.source));
   if (!m.webpage_url.empty()) fmt::print("  url        {}\n", terminal_safe(m.webpage_url));
   if (j.parent_id) fmt::print("  parent     {}\n", *j.parent_id);
   fmt::print("  kind       {}\n", jobs::kind_name(j.kind));
   if (!m.platform.empty() || !m.video_id.empty()) {
-    fmt::print("  platform   {}{}\n", m.platform.empty() ? "-" : m.platform,
-               m.video_id.empty() ? "" : terminal_safe(fmt::format(" ({} {})", m.extractor, m.video_id)));
+    fmt::print(
+        "  platform   {}{}\n", m.platform.empty() ? "-" : m.platform,
+        m.video_id.empty() ? "" : terminal_safe(fmt::format(" ({} {})", m.extractor, m.video_id)));
   }
   if (m.duration_ms > 0) {
     fmt::print("  duration   {}\n", human_duration(static_cast<double>(m.duration_ms) / 1000.0));

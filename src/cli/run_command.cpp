@@ -73,8 +73,9 @@ int run_run(RunArgs& a) {
     o.inputs.insert(o.inputs.end(), listed->begin(), listed->end());
   }
   if (o.inputs.empty()) {
-    fmt::print(stderr, "aimara run: invalid_argument: nothing to do: give URLs, files or folders, "
-                       "or a --batch-file that lists them\n");
+    fmt::print(stderr,
+               "aimara run: invalid_argument: nothing to do: give URLs, files or folders, "
+               "or a --batch-file that lists them\n");
     return 2;
   }
   o.out_dir = a.out;

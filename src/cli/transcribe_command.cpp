@@ -166,12 +166,13 @@ int run_transcribe(const TranscribeArgs& a) {
     }
     double audio_s = static_cast<double>(t.duration_ms) / 1000.0;
     double rtf = audio_s > 0 ? out.wall_seconds / audio_s : 0.0;
-    fmt::print("ok   {}{}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
-               "language {}\n",
-               terminal_safe(out.path.string()),
-               name == out.path.stem().string() ? "" : " (as " + terminal_safe(name) + ")",
-               human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
-               rtf > 0 ? 1.0 / rtf : 0.0, t.language);
+    fmt::print(
+        "ok   {}{}: {} audio, {} segments, {:.1f}s, realtime factor {:.3f} ({:.1f}x), "
+        "language {}\n",
+        terminal_safe(out.path.string()),
+        name == out.path.stem().string() ? "" : " (as " + terminal_safe(name) + ")",
+        human_duration(audio_s), t.segments.size(), out.wall_seconds, rtf,
+        rtf > 0 ? 1.0 / rtf : 0.0, t.language);
     std::fflush(stdout);
   };
   auto on_progress = [&](const pipeline::BatchProgress& p) {

@@ -40,8 +40,7 @@ bool bidi_control(UChar32 c) {
 // Columns of one code point that terminal_safe() lets through.
 int code_point_width(UChar32 c) {
   auto category = static_cast<UCharCategory>(u_charType(c));
-  if (category == U_NON_SPACING_MARK || category == U_ENCLOSING_MARK ||
-      category == U_FORMAT_CHAR) {
+  if (category == U_NON_SPACING_MARK || category == U_ENCLOSING_MARK || category == U_FORMAT_CHAR) {
     return 0;
   }
   auto width = static_cast<UEastAsianWidth>(u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH));

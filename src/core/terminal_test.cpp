@@ -10,19 +10,22 @@ TEST(TerminalSafe, KeepsTextAndPrintableUnicode) {
   EXPECT_EQ(terminal_safe(""), "");
 }
 
-TEST(TerminalSafe, PutsOneValueOnOneLine) {
-  EXPECT_EQ(terminal_safe("a\nb\r\nc\td"), "a b  c d");
-}
+TEST(TerminalSafe, PutsOneValueOnOneLine) { EXPECT_EQ(terminal_safe("a\nb\r\nc\td"), "a b  c d"); }
 
 TEST(TerminalSafe, DefusesEscapeSequencesControlsAndBadUtf8) {
   // ESC ] 0 ; title BEL retitles a terminal; ESC [ 2 J clears it.
   EXPECT_EQ(terminal_safe("x\x1b]0;owned\x07y"), "x\xEF\xBF\xBD]0;owned\xEF\xBF\xBDy");
   EXPECT_EQ(terminal_safe("\x1b[2J"), "\xEF\xBF\xBD[2J");
   EXPECT_EQ(terminal_safe("del\x7f"), "del\xEF\xBF\xBD");
-  EXPECT_EQ(terminal_safe("c1\xC2\x9B" "31m"), "c1\xEF\xBF\xBD" "31m");  // U+009B, 8-bit CSI
+  EXPECT_EQ(terminal_safe("c1\xC2\x9B"
+                          "31m"),
+            "c1\xEF\xBF\xBD"
+            "31m");  // U+009B, 8-bit CSI
   EXPECT_EQ(terminal_safe("bad\xFF\xC3"), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
   // A right-to-left override would show "txt.exe" as "exe.txt".
-  EXPECT_EQ(terminal_safe("a\u202Eb"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(terminal_safe("a\u202Eb"),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(DisplayWidth, CountsColumnsNotBytes) {

@@ -118,8 +118,8 @@ EvalReport ChunkScorer::report(size_t sentences) const {
   r.f1 = r.total.f1();
   r.sentences = sentences;
   r.tokens = tokens_;
-  r.token_accuracy = tokens_ == 0 ? 0.0
-                                  : static_cast<double>(correct_tags_) / static_cast<double>(tokens_);
+  r.token_accuracy =
+      tokens_ == 0 ? 0.0 : static_cast<double>(correct_tags_) / static_cast<double>(tokens_);
   return r;
 }
 

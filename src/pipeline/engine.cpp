@@ -26,11 +26,11 @@
 #include "media/decoder.h"
 #include "media/source.h"
 #include "media/vad.h"
-#include "output/run_layout.h"
 #include "nlp/hallucination.h"
+#include "output/run_layout.h"
 #include "pipeline/entity_stage.h"
-#include "pipeline/job_item.h"
 #include "pipeline/file_transcriber.h"
+#include "pipeline/job_item.h"
 #include "store/store.h"
 
 namespace aimara::pipeline {
@@ -730,11 +730,12 @@ Result<void> Engine::Impl::write_transcript_files(const std::vector<store::Store
   t.options.erase("threads");  // the machine's shape, not the transcript's
   t.options["chunking"] = (o_.chunk_length_s > 0.0 || vad_ == nullptr) ? "fixed" : "vad";
   for (const auto& s : stored) {
-    t.segments.push_back(asr::Segment{.start_ms = s.segment.start_ms,
-                                      .end_ms = s.segment.end_ms,
-                                      .text = s.segment.text,
-                                      .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
-                                      .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
+    t.segments.push_back(
+        asr::Segment{.start_ms = s.segment.start_ms,
+                     .end_ms = s.segment.end_ms,
+                     .text = s.segment.text,
+                     .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
+                     .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
   }
   auto written = output::write_transcript(t, layout_.video_transcripts(),
                                           layout_.final_stem(stem).filename().string(), o_.formats);

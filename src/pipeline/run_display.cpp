@@ -106,8 +106,8 @@ void RunDisplay::on_job(const JobStatus& status) {
     fmt::print(stdout, "[{}] completed  {} ({})\n", status.id, terminal_safe(status.title),
                human_duration(static_cast<double>(status.duration_ms) / 1000.0));
   } else if (!status.error.empty()) {
-    fmt::print(stdout, "[{}] {:<10} {}: {}\n", status.id, status.stage,
-               terminal_safe(status.title), terminal_safe(status.error));
+    fmt::print(stdout, "[{}] {:<10} {}: {}\n", status.id, status.stage, terminal_safe(status.title),
+               terminal_safe(status.error));
   } else {
     fmt::print(stdout, "[{}] {:<10} {}\n", status.id, status.stage, terminal_safe(status.title));
   }

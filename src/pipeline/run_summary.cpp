@@ -1,7 +1,7 @@
 #include "pipeline/run_summary.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 
 #include "core/fs.h"
 

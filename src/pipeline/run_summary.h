@@ -24,8 +24,8 @@ struct RunSummary {
   int failed = 0;
   int inputs_failed = 0;  // playlists, feeds and folders that gave no entries (dead, cancelled)
   int64_t segments = 0;
-  int64_t audio_ms = 0;       // of every completed video
-  int64_t audio_ms_run = 0;   // of the videos completed by this run (finished since it started)
+  int64_t audio_ms = 0;      // of every completed video
+  int64_t audio_ms_run = 0;  // of the videos completed by this run (finished since it started)
   std::vector<std::filesystem::path> files;
 };
 

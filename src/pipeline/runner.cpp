@@ -135,8 +135,8 @@ Result<RunResult> run_pipeline(const RunOptions& options, RunObserver& observer,
     // Videos finished earlier (into another --out, or whose files were removed) get their files
     // here too, from the store.
     if (int n = (*engine)->write_missing_files(*top); n > 0) {
-      observer.on_message(fmt::format("wrote the files of {} video(s) finished by an earlier run",
-                                      n));
+      observer.on_message(
+          fmt::format("wrote the files of {} video(s) finished by an earlier run", n));
     }
   }
   (*engine)->stop(!stop.stop_requested());

@@ -63,8 +63,8 @@ struct RunResult {
   int failed = 0;            // dead, cancelled or still failing when the run ended
   int inputs_failed = 0;     // playlists, feeds and folders that could not be expanded
   int64_t segments = 0;
-  int64_t audio_ms = 0;       // of every completed video of the run's inputs
-  int64_t audio_ms_run = 0;   // of those this run completed (the rest were done before)
+  int64_t audio_ms = 0;      // of every completed video of the run's inputs
+  int64_t audio_ms_run = 0;  // of those this run completed (the rest were done before)
   double wall_s = 0.0;
   std::vector<std::filesystem::path> files;  // final files written
   nlohmann::json summary;   // what run_summary.json holds

@@ -64,8 +64,9 @@ void post_jobs(ServerContext& ctx, const httplib::Request& req, httplib::Respons
       return send_error(res, api_error(400, "invalid_request", "the form has no 'file' part"));
     }
     if (form->bytes() == 0) {
-      return send_error(res, api_error(422, "media_invalid",
-                                       "the file '" + form->client_name() + "' is empty (0 bytes)"));
+      return send_error(res,
+                        api_error(422, "media_invalid",
+                                  "the file '" + form->client_name() + "' is empty (0 bytes)"));
     }
     auto options = submit_options_from_form(*form);
     if (!options) return send_error(res, options.error());

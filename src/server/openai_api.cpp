@@ -159,9 +159,9 @@ void post_transcriptions(ServerContext& ctx, const httplib::Request& req, httpli
   auto t = ctx.engine->transcribe_file(form->file(), asr);
   if (!t) {
     const Error& e = t.error();
-    OpenAiError o{status_for(e.code), hide_path(e.message, form->file().string(), form->client_name()),
-                  "invalid_request_error", "file",
-                  std::string(error_code_name(e.code))};
+    OpenAiError o{status_for(e.code),
+                  hide_path(e.message, form->file().string(), form->client_name()),
+                  "invalid_request_error", "file", std::string(error_code_name(e.code))};
     if (e.code == ErrorCode::kMediaInvalid || e.code == ErrorCode::kMediaNoAudio ||
         e.code == ErrorCode::kMediaNotFound || e.code == ErrorCode::kMediaTooLong) {
       o.status = 400;

@@ -47,9 +47,9 @@ void transcribe_url(ServerContext& ctx, httplib::Response& res, const std::strin
     if (job->state == jobs::JobState::kDead || job->state == jobs::JobState::kCancelled) {
       if (job->last_error) {
         auto code = job->last_error->code;
-        ApiError e{502, code,
-                   "job " + std::to_string(id) + ": " +
-                       public_message(*job, job->last_error->message)};
+        ApiError e{
+            502, code,
+            "job " + std::to_string(id) + ": " + public_message(*job, job->last_error->message)};
         if (code.starts_with("media_")) e.status = 422;
         if (code == "invalid_argument") e.status = 400;
         return send_error(res, e);

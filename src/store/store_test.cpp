@@ -699,12 +699,12 @@ TEST_P(StoreTest, PlaylistEntriesBecomeChildren) {
 }
 
 TEST_P(StoreTest, ACompletedPlaylistCanBeExpandedAgainKeepingItsEntries) {
-  auto feed = store_->enqueue({.source = "https://example.org/feed.xml",
-                               .kind = jobs::JobKind::kPlaylist});
+  auto feed =
+      store_->enqueue({.source = "https://example.org/feed.xml", .kind = jobs::JobKind::kPlaylist});
   ASSERT_TRUE(feed.has_value());
   auto c = must_claim("w");
-  std::vector<NewJob> first = {
-      {.source = "https://example.org/ep1.mp3", .media = {.extractor = "Generic", .video_id = "ep1"}}};
+  std::vector<NewJob> first = {{.source = "https://example.org/ep1.mp3",
+                                .media = {.extractor = "Generic", .video_id = "ep1"}}};
   ASSERT_TRUE(store_->add_children(c.lease, first).has_value());
   ASSERT_TRUE(store_->complete(c.lease).has_value());
   const int64_t ep1 = (*store_->children(feed->id))[0].id;
@@ -722,9 +722,9 @@ TEST_P(StoreTest, ACompletedPlaylistCanBeExpandedAgainKeepingItsEntries) {
   // Expanded again: the entry it had is found, the new one is added.
   auto c2 = must_claim("w");
   ASSERT_EQ(c2.job.id, feed->id);
-  std::vector<NewJob> second = {
-      first[0],
-      {.source = "https://example.org/ep2.mp3", .media = {.extractor = "Generic", .video_id = "ep2"}}};
+  std::vector<NewJob> second = {first[0],
+                                {.source = "https://example.org/ep2.mp3",
+                                 .media = {.extractor = "Generic", .video_id = "ep2"}}};
   auto kids = store_->add_children(c2.lease, second);
   ASSERT_TRUE(kids.has_value());
   EXPECT_FALSE((*kids)[0].created);

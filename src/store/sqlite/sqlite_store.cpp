@@ -119,13 +119,12 @@ Result<Enqueued> insert_job(Connection& c, const NewJob& job, int default_max_at
       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?6, ?6)");
   if (!q) return std::unexpected(q.error());
   const auto& m = job.media;
-  auto r =
-      q->bind(job.parent_id, job.source, jobs::kind_name(job.kind),
-              job.max_attempts > 0 ? job.max_attempts : std::max(1, default_max_attempts),
-              job.priority, now, job.options.dump(), m.title, m.platform, m.extractor,
-              null_if_empty(m.video_id), m.duration_ms, m.uploader, m.upload_date, m.webpage_url,
-              m.language)
-          .run();
+  auto r = q->bind(job.parent_id, job.source, jobs::kind_name(job.kind),
+                   job.max_attempts > 0 ? job.max_attempts : std::max(1, default_max_attempts),
+                   job.priority, now, job.options.dump(), m.title, m.platform, m.extractor,
+                   null_if_empty(m.video_id), m.duration_ms, m.uploader, m.upload_date,
+                   m.webpage_url, m.language)
+               .run();
   if (!r) return std::unexpected(r.error());
   return Enqueued{sqlite3_last_insert_rowid(c.get()), true, jobs::JobState::kQueued};
 }
@@ -598,7 +597,8 @@ Result<bool> SqliteStore::refresh_playlist(int64_t job_id) {
   return write([&](Connection& c) -> Result<bool> {
     auto q = c.query(
         "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?1, finished_at = NULL, "
-        "progress = 0, updated_at = ?1 WHERE id = ?2 AND kind = 'playlist' AND state = 'completed'");
+        "progress = 0, updated_at = ?1 WHERE id = ?2 AND kind = 'playlist' AND state = "
+        "'completed'");
     if (!q) return std::unexpected(q.error());
     if (auto r = q->bind(t, job_id).run(); !r) return std::unexpected(r.error());
     return sqlite3_changes(c.get()) > 0;
