@@ -127,7 +127,7 @@ int run_train(NerTrainArgs& a) {
   std::error_code ec;
   fmt::print("wrote {} ({:.2f} MB, {} weight rows, {} gazetteer names)\n", a.output,
              static_cast<double>(std::filesystem::file_size(a.output, ec)) / 1e6,
-             (*model)->data().stages.empty() ? size_t{0} : (*model)->data().stages.back().weights.size(),
+             (*model)->feature_rows((*model)->data().stages.size() - 1),
              (*model)->data().gazetteer.size());
   if (!dev.empty()) {
     const nlp::EvalReport r = nlp::evaluate(**model, dev);

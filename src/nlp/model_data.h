@@ -70,6 +70,7 @@ struct ModelStage {
   std::vector<float> transitions;     // L * L, [prev * L + cur]
   std::vector<float> start;           // L
   WeightTable weights;
+  float scale = 0;  // the weights are int16 multiples of this (as read from a file); 0: any float
 };
 
 // Sentences of a text tagged together as one document (the stage-2 context); training uses the

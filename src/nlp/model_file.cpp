@@ -165,6 +165,7 @@ bool decode_stage(Reader& in, uint32_t L, ModelStage& st) {
   const float scale = in.f32();
   const uint64_t rows = in.varint();
   if (!in.plausible(rows, 3)) return false;
+  st.scale = scale;
   st.weights = WeightTable(L);
   st.weights.reserve(rows);
   uint64_t key = 0;

@@ -1,6 +1,7 @@
 #include "nlp/tagger.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -15,10 +16,12 @@
 
 namespace aimara::nlp {
 
-
 // Every feature key of every stage in one open-addressing table whose row holds the scores of
 // all stages side by side, so a feature is looked up once however many stages use it; a small
 // bit filter answers most lookups of features the model does not know without touching the table.
+// Scores are kept as the model file stores them, int16 steps of a per-stage scale: a weight is
+// float(step) * scale, the very value decoding the file gives, in half the memory. The model's
+// own weight tables are released once compiled (this is the only copy); weights() rebuilds them.
 struct NerModel::Compiled {
   struct Slot {
     uint64_t key = 0;  // 0: empty
@@ -27,14 +30,16 @@ struct NerModel::Compiled {
   size_t labels = 0;
   size_t stages = 0;
   size_t mask = 0;
+  size_t count = 0;  // rows
   std::vector<Slot> slots;
-  std::vector<float> rows;  // stages * labels per row
+  std::vector<int16_t> rows;  // stages * labels steps per row
+  std::vector<float> scales;  // per stage
   size_t filter_mask = 0;
   std::vector<uint64_t> filter;
 
   static uint64_t filter_bit(uint64_t key) { return (key >> 32) ^ (key >> 13); }
 
-  const float* find(uint64_t key) const {
+  const int16_t* find(uint64_t key) const {
     if (key == 0) key = 1;
     const uint64_t bit = filter_bit(key) & filter_mask;
     if ((filter[bit >> 6] & (uint64_t{1} << (bit & 63))) == 0) return nullptr;
@@ -45,33 +50,87 @@ struct NerModel::Compiled {
     }
   }
 
+  float weight(const int16_t* row, size_t stage, size_t label) const {
+    return static_cast<float>(row[stage * labels + label]) * scales[stage];
+  }
+
   explicit Compiled(const ModelData& m) : labels(m.labels.size()), stages(m.stages.size()) {
-    size_t total = 0;
-    for (const ModelStage& st : m.stages) total += st.weights.size();
+    // Every key once (stages share most of theirs), in key order: the table is sized for them
+    // and the rows are allocated once, at their final size.
+    std::vector<uint64_t> keys;
+    for (const ModelStage& st : m.stages) {
+      keys.reserve(keys.size() + st.weights.size());
+      st.weights.for_each([&](uint64_t key, const float*) { keys.push_back(key == 0 ? 1 : key); });
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    count = keys.size();
     size_t cap = 16;
-    while (cap < total * 2) cap <<= 1;
+    while (cap < count * 2) cap <<= 1;
     slots.assign(cap, Slot{});
     mask = cap - 1;
     size_t bits = 1 << 16;
-    while (bits < total * 16) bits <<= 1;
+    while (bits < count * 16) bits <<= 1;
     filter.assign(bits / 64, 0);
     filter_mask = bits - 1;
-    size_t count = 0;
+    for (size_t r = 0; r < count; ++r) {
+      size_t i = static_cast<size_t>(keys[r]) & mask;
+      while (slots[i].key != 0) i = (i + 1) & mask;
+      slots[i] = Slot{keys[r], static_cast<uint32_t>(r)};
+      const uint64_t bit = filter_bit(keys[r]) & filter_mask;
+      filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+    }
+    rows.assign(count * stages * labels, 0);
     for (size_t stage = 0; stage < stages; ++stage) {
-      m.stages[stage].weights.for_each([&](uint64_t key, const float* w) {
-        if (key == 0) key = 1;
-        size_t i = static_cast<size_t>(key) & mask;
-        while (slots[i].key != 0 && slots[i].key != key) i = (i + 1) & mask;
-        if (slots[i].key == 0) {
-          slots[i] = Slot{key, static_cast<uint32_t>(count++)};
-          rows.resize(count * stages * labels, 0.0f);
-          const uint64_t bit = filter_bit(key) & filter_mask;
-          filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+      const ModelStage& st = m.stages[stage];
+      float scale = st.scale;
+      if (scale <= 0) {  // weights not read from a file: quantise them as saving would
+        float max_abs = 0;
+        st.weights.for_each([&](uint64_t, const float* w) {
+          for (size_t l = 0; l < labels; ++l) max_abs = std::max(max_abs, std::fabs(w[l]));
+        });
+        scale = max_abs > 0 ? max_abs / 32767.0f : 1.0f;
+      }
+      scales.push_back(scale);
+      st.weights.for_each([&](uint64_t key, const float* w) {
+        int16_t* row = &rows[static_cast<size_t>(slot(key).row) * stages * labels + stage * labels];
+        for (size_t l = 0; l < labels; ++l) {
+          row[l] = static_cast<int16_t>(std::clamp<long>(std::lround(w[l] / scale), -32767, 32767));
         }
-        float* row = &rows[static_cast<size_t>(slots[i].row) * stages * labels + stage * labels];
-        std::copy(w, w + labels, row);
       });
     }
+  }
+
+  const Slot& slot(uint64_t key) const {
+    if (key == 0) key = 1;
+    size_t i = static_cast<size_t>(key) & mask;
+    while (slots[i].key != key) i = (i + 1) & mask;
+    return slots[i];
+  }
+
+  // The keys with a non-zero score in `stage`, with their scores, as a weight table.
+  WeightTable table(size_t stage) const {
+    WeightTable t(labels);
+    t.reserve(rows_in(stage));
+    for (const Slot& s : slots) {
+      if (s.key == 0) continue;
+      const int16_t* row = &rows[static_cast<size_t>(s.row) * stages * labels];
+      if (!any_in(row, stage)) continue;
+      float* w = t.insert(s.key);
+      for (size_t l = 0; l < labels; ++l) w[l] = weight(row, stage, l);
+    }
+    return t;
+  }
+
+  size_t rows_in(size_t stage) const {
+    size_t n = 0;
+    for (size_t r = 0; r < count; ++r) n += any_in(&rows[r * stages * labels], stage) ? 1 : 0;
+    return n;
+  }
+
+  bool any_in(const int16_t* row, size_t stage) const {
+    return std::any_of(row + stage * labels, row + (stage + 1) * labels,
+                       [](int16_t q) { return q != 0; });
   }
 };
 
@@ -80,7 +139,7 @@ namespace {
 // Per-thread buffers so that concurrent tagging never shares state and rarely allocates.
 struct DocumentScratch {
   std::vector<SentenceFeatures> features;   // stage-1 features per sentence
-  std::vector<std::vector<const float*>> rows;  // their weight rows (nullptr: unknown feature)
+  std::vector<std::vector<const int16_t*>> rows;  // their weight rows (nullptr: unknown feature)
   std::vector<SentenceFeatures> stacked;    // stage-2 extra features per sentence
   std::vector<std::vector<uint64_t>> word_keys;
   std::vector<std::vector<int>> paths;      // final labels per sentence
@@ -135,7 +194,7 @@ void decode_document(const ModelData& m, const NerModel::Compiled& c,
   for (size_t d = 0; d < n; ++d) {
     const SentenceFeatures& f = s.features[d];
     extract_features(sentences[d], resources, s.features[d]);
-    std::vector<const float*>& rows = s.rows[d];
+    std::vector<const int16_t*>& rows = s.rows[d];
     rows.resize(f.keys.size());
     for (size_t k = 0; k < f.keys.size(); ++k) rows[k] = c.find(f.keys[k]);
     std::vector<float>& em = s.emissions[d];
@@ -143,8 +202,8 @@ void decode_document(const ModelData& m, const NerModel::Compiled& c,
     for (size_t i = 0; i < sentences[d].size(); ++i) {
       float* e = &em[i * L];
       for (uint32_t k = f.offsets[i]; k < f.offsets[i + 1]; ++k) {
-        if (const float* row = rows[k]) {
-          for (size_t l = 0; l < L; ++l) e[l] += row[l];
+        if (const int16_t* row = rows[k]) {
+          for (size_t l = 0; l < L; ++l) e[l] += c.weight(row, 0, l);
         }
       }
     }
@@ -167,13 +226,13 @@ void decode_document(const ModelData& m, const NerModel::Compiled& c,
     for (size_t i = 0; i < sentences[d].size(); ++i) {
       float* e = &em[i * L];
       for (uint32_t k = f.offsets[i]; k < f.offsets[i + 1]; ++k) {
-        if (const float* row = s.rows[d][k]) {
-          for (size_t l = 0; l < L; ++l) e[l] += row[L + l];
+        if (const int16_t* row = s.rows[d][k]) {
+          for (size_t l = 0; l < L; ++l) e[l] += c.weight(row, 1, l);
         }
       }
       for (uint32_t k = g.offsets[i]; k < g.offsets[i + 1]; ++k) {
-        if (const float* row = c.find(g.keys[k])) {
-          for (size_t l = 0; l < L; ++l) e[l] += row[L + l];
+        if (const int16_t* row = c.find(g.keys[k])) {
+          for (size_t l = 0; l < L; ++l) e[l] += c.weight(row, 1, l);
         }
       }
     }
@@ -185,7 +244,9 @@ void decode_document(const ModelData& m, const NerModel::Compiled& c,
 }  // namespace
 
 NerModel::NerModel(std::unique_ptr<ModelData> data)
-    : data_(std::move(data)), compiled_(std::make_unique<Compiled>(*data_)) {}
+    : data_(std::move(data)), compiled_(std::make_unique<Compiled>(*data_)) {
+  for (ModelStage& st : data_->stages) st.weights = WeightTable(data_->labels.size());
+}
 NerModel::~NerModel() = default;
 
 Result<std::unique_ptr<NerModel>> NerModel::load(const std::filesystem::path& path) {
@@ -205,7 +266,20 @@ Result<std::unique_ptr<NerModel>> NerModel::load(const std::filesystem::path& pa
 }
 
 Result<void> NerModel::save(const std::filesystem::path& path) const {
-  return write_file_atomic(path, encode_model(*data_));
+  return write_file_atomic(path, encode_model(weights()));
+}
+
+ModelData NerModel::weights() const {
+  ModelData m = *data_;
+  for (size_t stage = 0; stage < m.stages.size(); ++stage) {
+    m.stages[stage].weights = compiled_->table(stage);
+    m.stages[stage].scale = compiled_->scales[stage];
+  }
+  return m;
+}
+
+size_t NerModel::feature_rows(size_t stage) const {
+  return stage < compiled_->stages ? compiled_->rows_in(stage) : 0;
 }
 
 const std::string& NerModel::language() const { return data_->language; }

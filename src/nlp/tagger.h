@@ -67,8 +67,15 @@ class NerModel {
   // "es", "en", ... as given at training time.
   const std::string& language() const;
 
-  // Settings and sizes, for diagnostics ("aimara doctor", model README).
+  // Settings, for diagnostics ("aimara doctor", model README). Its stages' weight tables are
+  // empty: the weights live in the compiled form only (weights() rebuilds them).
   const ModelData& data() const { return *data_; }
+
+  // The whole model with its weight tables, as save() writes it.
+  ModelData weights() const;
+
+  // How many features have a non-zero score in stage `stage` (0 or 1); 0 for a stage it lacks.
+  size_t feature_rows(size_t stage) const;
 
   // The weights of all stages laid out for tagging (one probe per feature); tagger.cpp.
   struct Compiled;

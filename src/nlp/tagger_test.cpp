@@ -55,7 +55,7 @@ TEST(Tagger, TrainingIsDeterministicAndTheFileTagsAsTheModel) {
   auto b = train_model(train, {}, small_options());
   ASSERT_TRUE(a.has_value()) << a.error().to_string();
   ASSERT_TRUE(b.has_value()) << b.error().to_string();
-  EXPECT_EQ(encode_model((*a)->data()), encode_model((*b)->data()));
+  EXPECT_EQ(encode_model((*a)->weights()), encode_model((*b)->weights()));
 
   auto dir = TempDir::create("aimara-tagger-test");
   ASSERT_TRUE(dir.has_value());
@@ -85,8 +85,8 @@ TEST(Tagger, MinimumFeatureCountDropsRareFeatures) {
   auto frequent = train_model(train, {}, o);
   ASSERT_TRUE(all.has_value()) << all.error().to_string();
   ASSERT_TRUE(frequent.has_value()) << frequent.error().to_string();
-  const size_t rows_all = (*all)->data().stages[0].weights.size();
-  const size_t rows_frequent = (*frequent)->data().stages[0].weights.size();
+  const size_t rows_all = (*all)->feature_rows(0);
+  const size_t rows_frequent = (*frequent)->feature_rows(0);
   // most feature values of a small corpus are seen once or twice
   EXPECT_LT(rows_frequent * 2, rows_all) << rows_frequent << " of " << rows_all;
   EXPECT_GT(rows_frequent, 0u);
@@ -183,6 +183,30 @@ TEST(ShippedModels, AimaraModelsDirComesFirst) {
   auto bad = find_shipped_model("../etc");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+}
+
+// A loaded model keeps its weights in one compiled copy (int16 steps, as the file has them):
+// saving it again gives the file back byte for byte, so no weight was lost or changed.
+TEST(ShippedModels, LoadedModelsSaveToTheSameBytes) {
+  auto dir = TempDir::create("aimara-tagger-test");
+  ASSERT_TRUE(dir.has_value());
+  for (const char* language : {"es", "en"}) {
+    auto path = find_shipped_model(language);
+    ASSERT_TRUE(path.has_value()) << path.error().to_string();
+    auto model = NerModel::load(*path);
+    ASSERT_TRUE(model.has_value()) << model.error().to_string();
+    EXPECT_EQ((*model)->data().stages.size(), 2u);
+    EXPECT_GT((*model)->feature_rows(0), 10000u) << language;
+    EXPECT_GT((*model)->feature_rows(1), 10000u) << language;
+    EXPECT_EQ((*model)->feature_rows(2), 0u);
+    const fs::path copy = dir->path() / (std::string("ner-") + language + ".bin");
+    ASSERT_TRUE((*model)->save(copy).has_value());
+    auto original = read_file(*path);
+    auto saved = read_file(copy);
+    ASSERT_TRUE(original.has_value() && saved.has_value());
+    EXPECT_TRUE(*original == *saved)
+        << language << ": " << original->size() << " bytes, saved " << saved->size();
+  }
 }
 
 TEST(ShippedModels, SpanishModelShipsWithTheSourceAndTagsNames) {
