@@ -130,6 +130,22 @@ TEST(RunE2E, FolderOfMediaGivesTheOriginalLayoutAndSummary) {
   EXPECT_EQ(dup_summary["output_files"], 5) << dup_summary.dump(2);  // 4 formats + entities
 }
 
+// A run loads the entity tagger of the languages its videos are in, when the first of them
+// finishes (each tagger holds 12-18 MiB): an English run never loads the Spanish one.
+TEST(RunE2E, OnlyTheTaggersOfTheRunsLanguagesAreLoaded) {
+  auto dir = TempDir::create("aimara-run-taggers");
+  ASSERT_TRUE(dir.has_value());
+  std::vector<std::string> args = run_args(dir->path(), {shared_file("media/jfk.wav").string()});
+  *std::find(args.begin(), args.end(), "es") = "en";
+  args.push_back("-v");
+  auto r = run_aimara(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string log = r.out + r.err;
+  EXPECT_NE(log.find("the extractor for 'en' is loaded"), std::string::npos) << log;
+  EXPECT_EQ(log.find("the extractor for 'es' is loaded"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(dir->path() / "out" / "video_transcripts" / "jfk_entities.json"));
+}
+
 TEST(RunE2E, MissingInputIsAUsageError) {
   auto dir = TempDir::create("aimara-run-missing");
   ASSERT_TRUE(dir.has_value());

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", AIMARA_VERSION);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log what is happening in detail (also AIMARA_LOG=debug)");
+  app.fallthrough();  // `aimara run ... -v` as well as `aimara -v run ...`
 
   std::vector<aimara::cli::Command> commands;
   commands.push_back(aimara::cli::add_run_command(app));
@@ -50,8 +51,13 @@ int main(int argc, char** argv) {
       for (const CLI::App* a = at; a != &app; a = a->get_parent()) {
         where.insert(6, " " + a->get_name());
       }
-      const auto rest = at->remaining();
-      if (!rest.empty()) fmt::print(stderr, "{}: '{}' is not a command\n\n", where, rest.front());
+      // The word is left over where it was given, or (options fall through) above it.
+      for (const CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+        const auto rest = a->remaining();
+        if (rest.empty()) continue;
+        fmt::print(stderr, "{}: '{}' is not a command\n\n", where, rest.front());
+        break;
+      }
       fmt::print(stderr, "{}", at->help());
       return 2;
     }

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/fs.h"
 #include "media/platform.h"
@@ -54,9 +55,13 @@ Result<std::unique_ptr<EntityStage>> EntityStage::create(const output::RunLayout
   if (options.buffer_size == 0) options.buffer_size = 50;
   std::unique_ptr<EntityStage> stage(
       new EntityStage(layout, std::move(options), timestamp_now("%Y%m%d_%H%M%S")));
-  // Build one extractor now: a bad watchlist stops the run before any work is done.
+  // Check the watchlists now, so that a bad one stops the run before any work is done. The
+  // taggers (12-18 MiB each) are loaded when a video in their language first needs one.
   if (stage->options_.enabled) {
-    auto e = stage->extractor_for("es");
+    nlp::ExtractorOptions check;
+    check.use_model = false;
+    check.watchlist_files = stage->options_.watchlists;
+    auto e = nlp::EntityExtractor::create(std::move(check));
     if (!e) return std::unexpected(e.error());
   }
   return stage;
@@ -72,6 +77,7 @@ Result<const nlp::EntityExtractor*> EntityStage::extractor_for(const std::string
   auto ex = nlp::EntityExtractor::create(std::move(eo));
   if (!ex) return std::unexpected(ex.error());
   for (const auto& w : ex->warnings()) warnings_.push_back(w);
+  spdlog::debug("entities: the extractor for '{}' is loaded", lang);
   auto owned = std::make_unique<nlp::EntityExtractor>(std::move(*ex));
   const nlp::EntityExtractor* raw = owned.get();
   extractors_[lang] = std::move(owned);

@@ -10,7 +10,8 @@
 // and keeps the run's totals for DIR/transcripts/entities_summary_<...>.json.
 // Segments flagged as hallucination are kept out of the counts (their mentions are not written).
 // A missing or broken tagger model never stops a run: patterns and the watchlist still work, and
-// the stage says so once.
+// the stage says so once. create() checks the watchlists; each language's tagger is loaded when
+// the first video in that language finishes ("en", and "es" for every other language).
 //
 // Thread-safety: process_video and write_summary may be called from any thread; calls are
 // serialised by an internal mutex (the stage runs on the finalizer thread).
