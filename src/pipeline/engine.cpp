@@ -424,10 +424,7 @@ void Engine::Impl::process_media(const JobContextPtr& ctx) {
   if (!done_spans.empty()) {
     auto segs = store_->segments(job.id);
     if (!segs) return fail_job(ctx->lease, job, segs.error());
-    for (const auto& s : *segs) {
-      done_segments[s.chunk_index].push_back(asr::Segment{
-          .start_ms = s.segment.start_ms, .end_ms = s.segment.end_ms, .text = s.segment.text});
-    }
+    for (const auto& s : *segs) done_segments[s.chunk_index].push_back(segment_of(s));
     for (const auto& [index, span] : done_spans) done_segments.try_emplace(index);
   }
   ctx->stem = stem_for(job);
@@ -729,14 +726,7 @@ Result<void> Engine::Impl::write_transcript_files(const std::vector<store::Store
   t.options = asr_.to_json();
   t.options.erase("threads");  // the machine's shape, not the transcript's
   t.options["chunking"] = (o_.chunk_length_s > 0.0 || vad_ == nullptr) ? "fixed" : "vad";
-  for (const auto& s : stored) {
-    t.segments.push_back(
-        asr::Segment{.start_ms = s.segment.start_ms,
-                     .end_ms = s.segment.end_ms,
-                     .text = s.segment.text,
-                     .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
-                     .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
-  }
+  for (const auto& s : stored) t.segments.push_back(segment_of(s));
   auto written = output::write_transcript(t, layout_.video_transcripts(),
                                           layout_.final_stem(stem).filename().string(), o_.formats);
   if (!written) return std::unexpected(written.error());

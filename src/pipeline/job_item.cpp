@@ -74,4 +74,12 @@ jobs::MediaInfo media_info_of(const media::MediaItem& item) {
   return info;
 }
 
+asr::Segment segment_of(const store::StoredSegment& stored) {
+  return asr::Segment{.start_ms = stored.segment.start_ms,
+                      .end_ms = stored.segment.end_ms,
+                      .text = stored.segment.text,
+                      .no_speech_prob = static_cast<float>(stored.segment.no_speech_prob),
+                      .avg_logprob = static_cast<float>(stored.segment.avg_logprob)};
+}
+
 }  // namespace aimara::pipeline

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "media/platform.h"
+#include "pipeline/job_item.h"
 #include "server/api_error.h"
 
 namespace aimara::server {
@@ -111,14 +112,7 @@ asr::Transcript transcript_from_store(const jobs::Job& job,
   }
   if (!job.media.language.empty()) t.language = job.media.language;  // detected, when asked auto
   t.segments.reserve(segments.size());
-  for (const auto& s : segments) {
-    t.segments.push_back(
-        asr::Segment{.start_ms = s.segment.start_ms,
-                     .end_ms = s.segment.end_ms,
-                     .text = s.segment.text,
-                     .no_speech_prob = static_cast<float>(s.segment.no_speech_prob),
-                     .avg_logprob = static_cast<float>(s.segment.avg_logprob)});
-  }
+  for (const auto& s : segments) t.segments.push_back(pipeline::segment_of(s));
   if (t.duration_ms == 0 && !t.segments.empty()) t.duration_ms = t.segments.back().end_ms;
   return t;
 }
